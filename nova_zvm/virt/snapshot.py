@@ -47,7 +47,7 @@ CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
 # Prefix of the connector image a capture writes; the image cache skips
-# names of snapshots in progress and cleans up leftovers of crashed ones.
+# snapshots in progress and cleans up leftovers of crashed ones.
 CAPTURE_PREFIX = 'nova-snap-'
 
 _in_progress = set()
@@ -64,8 +64,15 @@ def capture_name(image_id):
     return CAPTURE_PREFIX + image_id
 
 
-def captures_in_progress():
-    """Connector image names of the snapshots this process is taking now."""
+def image_id_for_capture(name):
+    """The Glance image id of capture ``name``; None if not a capture."""
+    if name.startswith(CAPTURE_PREFIX):
+        return name[len(CAPTURE_PREFIX):]
+    return None
+
+
+def snapshots_in_progress():
+    """Glance image ids of the snapshots this process is taking now."""
     with _in_progress_lock:
         return set(_in_progress)
 
@@ -88,7 +95,7 @@ def snapshot(client, context, instance, image_id, update_task_state,
     name = capture_name(image_id)
     local_path = os.path.join(local_snapshot_dir(), image_id + '.img')
     with _in_progress_lock:
-        _in_progress.add(name)
+        _in_progress.add(image_id)
     step = 'preparing'
     try:
         update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
@@ -116,7 +123,7 @@ def snapshot(client, context, instance, image_id, update_task_state,
         _delete_connector_image(client, name, instance)
         _remove_local_file(local_path)
         with _in_progress_lock:
-            _in_progress.discard(name)
+            _in_progress.discard(image_id)
     LOG.info('Snapshot %s uploaded to Glance', image_id, instance=instance)
 
 
