@@ -1,0 +1,172 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""What the demo does, as a user of nova's REST API would do it."""
+
+import importlib.metadata
+import time
+
+from nova.tests.functional.api import client as api_client
+from oslo_utils.fixture import uuidsentinel as uuids
+
+from nova_zvm.tests.functional import base
+
+SERVER_NAMES = ('web-1', 'web-2', 'db-1')
+FROM_SNAPSHOT = 'db-2'
+WAIT_SECONDS = 60
+
+
+class DemoFailed(Exception):
+    pass
+
+
+def nova_version():
+    return importlib.metadata.version('nova')
+
+
+def tail(text, lines=25):
+    """The end of a traceback: where and why, without the log wall."""
+    return '\n'.join(text.rstrip().splitlines()[-lines:])
+
+
+def wait_for(what, check, timeout=WAIT_SECONDS, interval=0.2):
+    """Poll ``check()`` until it returns something true; return that."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outcome = check()
+        if outcome:
+            return outcome
+        if time.monotonic() > deadline:
+            raise DemoFailed('timed out after %ds waiting for %s'
+                             % (timeout, what))
+        time.sleep(interval)
+
+
+def wait_for_status(api, server_id, status):
+    def check():
+        server = api.get_server(server_id)
+        if server['status'] == 'ERROR':
+            raise DemoFailed('server %s went to ERROR: %s' % (
+                server['name'], server.get('fault', {}).get('message')))
+        return server if (server['status'] == status and
+                          not server['OS-EXT-STS:task_state']) else None
+    return wait_for('server %s to be %s' % (server_id, status), check)
+
+
+def wait_until_deleted(api, server_id):
+    def check():
+        try:
+            api.get_server(server_id)
+        except api_client.OpenStackApiNotFoundException:
+            return True
+        return False
+    wait_for('server %s to be deleted' % server_id, check)
+
+
+def server_line(server):
+    return '%-6s  %-7s  z/VM userid %-8s  host %s' % (
+        server['name'], server['status'], base.userid_of(server),
+        server['OS-EXT-SRV-ATTR:hypervisor_hostname'])
+
+
+def directory_lines(state):
+    """The fake z/VM's user directory, one block per guest."""
+    lines = []
+    for userid, user in sorted(state['users'].items()):
+        lines.append('USER %-8s %d CPUs  %6d MB  profile %-8s power %s' % (
+            userid, user['vcpus'], user['memory_mb'], user['profile'],
+            user['power']))
+        for vdev, disk in sorted(user['minidisks'].items()):
+            lines.append('  MDISK %s  %s %d %s  from pool %s' % (
+                vdev, disk['type'], disk['size'], disk['unit'],
+                disk['pool']))
+        for vdev, nic in sorted(user['nics'].items()):
+            lines.append('  NICDEF %s  MAC %s  coupled to %s' % (
+                vdev, nic['mac'], nic['vswitch'] or '(nothing)'))
+    for name, vswitch in sorted(state['vswitches'].items()):
+        for userid, grant in sorted(vswitch['grants'].items()):
+            lines.append('VSWITCH %s grants %s (VLAN %s)' % (
+                name, userid, grant['vlan']))
+    return lines or ['(no guests)']
+
+
+def run(cloud, progress):
+    api = cloud.api
+
+    with progress.step('Create an image in Glance: raw, s390x, '
+                       'os_distro') as details:
+        image = cloud.glance.create_s390x_image(uuids.demo_image,
+                                                name='rhel-8.6-s390x')
+        details.append('%s  %s' % (image['id'], image['properties']))
+        flavor_id = cloud._create_flavor(name='zvm.small', vcpu=1,
+                                         memory_mb=1024, disk=2, ephemeral=0)
+
+    with progress.step('Boot three servers') as details:
+        ids = []
+        for name in SERVER_NAMES:
+            created = api.post_server({'server': {
+                'name': name, 'imageRef': image['id'],
+                'flavorRef': flavor_id, 'networks': 'auto'}})
+            ids.append(created['id'])
+        for server_id in ids:
+            wait_for_status(api, server_id, 'ACTIVE')
+
+    with progress.step('List the servers') as details:
+        for server in sorted(api.get_servers(), key=lambda s: s['name']):
+            details.append(server_line(server))
+            if server['status'] != 'ACTIVE':
+                raise DemoFailed('%s is %s' % (server['name'],
+                                               server['status']))
+
+    web2 = ids[1]
+    with progress.step('Reboot web-2'):
+        api.post_server_action(web2, {'reboot': {'type': 'SOFT'}})
+        wait_for_status(api, web2, 'ACTIVE')
+
+    db1 = ids[2]
+    with progress.step('Snapshot db-1') as details:
+        snapshot_id = api.post_server_action(
+            db1, {'createImage': {'name': 'db-1-snapshot'}})['image_id']
+        wait_for_status(api, db1, 'ACTIVE')
+        snapshot = cloud.glance.show(None, snapshot_id)
+        details.append('image %s, %d bytes' % (snapshot_id, snapshot['size']))
+
+    with progress.step('Boot db-2 from the snapshot') as details:
+        created = api.post_server({'server': {
+            'name': FROM_SNAPSHOT, 'imageRef': snapshot_id,
+            'flavorRef': flavor_id, 'networks': 'auto'}})
+        ids.append(created['id'])
+        details.append(server_line(
+            wait_for_status(api, created['id'], 'ACTIVE')))
+
+    with progress.step('The z/VM user directory, as the fake z/VM holds '
+                       'it') as details:
+        details.extend(directory_lines(cloud.lab.zvm.state()))
+
+    with progress.step('Delete everything'):
+        for server_id in ids:
+            api.delete_server(server_id)
+        for server_id in ids:
+            wait_until_deleted(api, server_id)
+        cloud.glance.delete(None, snapshot_id)
+
+    with progress.step('Check that z/VM and placement hold nothing of '
+                       'them') as details:
+        left = cloud.lab.zvm.state()
+        if left['users']:
+            raise DemoFailed('guests left on z/VM: %s' % sorted(
+                left['users']))
+        usages = cloud._get_provider_usages(cloud.compute_node_uuid())
+        if any(usages.values()):
+            raise DemoFailed('placement still counts %s' % usages)
+        details.extend(directory_lines(left))
+        details.append('placement usages: %s' % usages)
