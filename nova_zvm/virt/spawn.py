@@ -1,0 +1,158 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Spawn: nova's build turned into Cloud Connector calls, in order, each
+undone if a later one fails.
+
+    1. validate (no call that changes z/VM before this passes)
+    2. image on the connector (single flight per image; kept as a cache)
+    3. disks from the flavor and block device info
+    4. config drive: built locally, uploaded, local copy removed
+    5. guest_create -> guest_deploy -> ephemerals -> NICs, vswitch
+       coupling, grants, VLAN ids; wait for network-vif-plugged
+    6. start, unless power_on is False
+
+On failure the undo steps registered so far run in reverse; an undo error
+is logged and the original error is raised.
+"""
+
+import functools
+
+from nova import exception as nova_exception
+from oslo_log import log as logging
+from oslo_utils import excutils
+
+from nova_zvm import conf
+from nova_zvm.virt import configdrive
+from nova_zvm.virt import disks
+from nova_zvm.virt import image
+from nova_zvm.virt import network
+from nova_zvm.virt import teardown
+from nova_zvm.virt import validate
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+# The destroy path lives in teardown; the driver reaches both through here.
+destroy = teardown.destroy
+cleanup_local = teardown.cleanup_local
+
+
+class _Undo(object):
+    """Undo steps of one spawn, run last-in first-out on failure."""
+
+    def __init__(self, instance):
+        self._instance = instance
+        self._steps = []
+
+    def push(self, what, func, *args):
+        self._steps.append((what, functools.partial(func, *args)))
+
+    def run(self):
+        while self._steps:
+            what, step = self._steps.pop()
+            try:
+                step()
+            except Exception:
+                # Never mask the spawn's own error with a cleanup error.
+                LOG.exception('Spawn rollback: could not %s', what,
+                              instance=self._instance)
+
+
+def _memory_limit(memory_mb):
+    """The connector's max_mem notation: 1-4 digits and M or G."""
+    if memory_mb % 1024 == 0 or memory_mb > 9999:
+        return '%dG' % -(-memory_mb // 1024)
+    return '%dM' % memory_mb
+
+
+def _check_absent(client, userid):
+    """Refuse to spawn over a guest the connector already has."""
+    if userid in {u.upper() for u in client.guest_list() or []}:
+        raise nova_exception.InstanceExists(name=userid)
+
+
+def _create_guest(client, instance, userid, disk_list):
+    kwargs = {'disk_list': disk_list,
+              'max_cpu': max(CONF.zvm.max_guest_vcpus, instance.vcpus),
+              'max_mem': _memory_limit(max(CONF.zvm.max_guest_memory_mb,
+                                           instance.memory_mb))}
+    if CONF.zvm.user_profile:
+        kwargs['user_profile'] = CONF.zvm.user_profile
+    client.guest_create(userid, instance.vcpus, instance.memory_mb, **kwargs)
+
+
+def _plug(client, undo, userid, os_version, nics, hostname):
+    """NICs with their network configuration, coupling, grants and VLANs."""
+    network.create_interfaces(client, userid, os_version, nics, hostname)
+    for nic in nics:
+        network.couple(client, userid, nic)
+    for vswitch, vlan in sorted(network.grants_needed(nics).items()):
+        # Registered first: a failed VLAN set leaves the grant behind.
+        undo.push('revoke %s on vswitch %s' % (userid, vswitch),
+                  teardown.revoke_grants, client, userid, [vswitch])
+        network.grant(client, userid, vswitch, vlan)
+
+
+def spawn(client, virtapi, context, instance, image_meta, injected_files,
+          admin_password, allocations, network_info, block_device_info=None,
+          power_on=True, image_manager=None):
+    """Build ``instance`` as a z/VM guest; all or nothing.
+
+    :param image_manager: the driver's ``image.ImageManager`` (a new one
+        on ``client`` when None; single flight holds across instances)
+    """
+    network_info = network_info or []
+    userid, os_version, nics = validate.check_spawn(instance, image_meta,
+                                                    network_info)
+    _check_absent(client, userid)
+    image_manager = image_manager or image.ImageManager(client)
+    undo = _Undo(instance)
+    LOG.info('Spawning guest %(user)s from image %(image)s',
+             {'user': userid, 'image': image_meta.id}, instance=instance)
+    try:
+        image_name = image_manager.ensure(context, image_meta)
+        disk_list, ephemerals = disks.plan(client, instance, image_name,
+                                           block_device_info)
+
+        undo.push('remove the local config drive', configdrive.remove,
+                  instance)
+        iso = configdrive.build(instance, injected_files, admin_password,
+                                network_info)
+        transportfiles = configdrive.upload(client, iso)
+        configdrive.remove(instance)
+
+        # Registered before the create: a create that fails half-way (its
+        # disks) leaves the directory entry behind.
+        undo.push('delete guest %s' % userid, teardown.delete_guest,
+                  client, userid)
+        _create_guest(client, instance, userid, disk_list)
+        client.guest_deploy(userid, image_name, transportfiles=transportfiles)
+        if ephemerals:
+            client.guest_config_minidisks(userid, ephemerals)
+
+        network.plug_and_wait(
+            virtapi, instance, network_info,
+            functools.partial(_plug, client, undo, userid, os_version, nics,
+                              instance.hostname))
+
+        if power_on:
+            client.guest_start(userid)
+    except Exception as err:
+        with excutils.save_and_reraise_exception():
+            LOG.error('Spawn of guest %(user)s failed, rolling back: '
+                      '%(err)s', {'user': userid, 'err': err},
+                      instance=instance)
+            undo.run()
+    LOG.info('Spawned guest %(user)s (%(state)s)',
+             {'user': userid, 'state': 'started' if power_on else 'off'},
+             instance=instance)

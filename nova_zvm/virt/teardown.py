@@ -1,0 +1,81 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Destroy: remove a guest and everything a spawn made for it.
+
+Idempotent: a guest that is not there is already destroyed. Vswitch
+grants are not part of the guest's directory entry, so they are revoked
+explicitly; so is the local config drive.
+"""
+
+from nova import exception as nova_exception
+from oslo_log import log as logging
+
+from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import configdrive
+from nova_zvm.virt import network
+from nova_zvm.virt import userid as zvm_userid
+
+LOG = logging.getLogger(__name__)
+
+
+def delete_guest(client, userid):
+    """Delete the guest; absent is success (the connector says so too)."""
+    try:
+        client.guest_delete(userid)
+    except zvm_exception.NotFound:
+        LOG.debug('Guest %s is already gone', userid)
+
+
+def revoke_grants(client, userid, vswitches):
+    """Revoke ``userid`` on each vswitch; a failure is logged, not raised.
+
+    A vswitch the user was never granted on may refuse the revoke; that
+    must not stop a destroy.
+    """
+    for vswitch in sorted(vswitches):
+        try:
+            network.revoke(client, userid, vswitch)
+        except zvm_exception.ZVMConnectorError as err:
+            LOG.warning('Could not revoke %(user)s on vswitch %(vsw)s: '
+                        '%(err)s', {'user': userid, 'vsw': vswitch,
+                                    'err': err})
+
+
+def cleanup_local(instance):
+    """Remove the instance's local config drive (and its directory)."""
+    configdrive.remove(instance)
+
+
+def destroy(client, context, instance, network_info, block_device_info=None,
+            destroy_disks=True):
+    """Remove the guest, its vswitch grants and its local files.
+
+    ``destroy_disks`` has no effect: a z/VM guest's minidisks belong to its
+    directory entry and go with it.
+    """
+    try:
+        userid = zvm_userid.for_instance(instance)
+    except nova_exception.InvalidInput:
+        # No valid userid: nothing of it can exist on z/VM.
+        cleanup_local(instance)
+        return
+    vswitches = network.vswitches_of(network_info or [])
+    try:
+        vswitches |= network.vswitches_on_connector(client, userid)
+    except zvm_exception.ZVMConnectorError as err:
+        LOG.warning('Could not list the NICs of %(user)s: %(err)s',
+                    {'user': userid, 'err': err}, instance=instance)
+    delete_guest(client, userid)
+    revoke_grants(client, userid, vswitches)
+    cleanup_local(instance)
+    LOG.info('Destroyed guest %s', userid, instance=instance)

@@ -1,0 +1,124 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Pre-flight checks of a spawn: everything that can be refused is refused
+here, before the first call that changes z/VM.
+
+Each error says what is wrong and what fixes it (the image property or the
+option to set).
+"""
+
+import re
+
+from nova import exception
+from oslo_utils import units
+
+from nova_zvm.virt import network
+from nova_zvm.virt import userid as zvm_userid
+
+# The distributions whose network configuration the Cloud Connector can
+# write into a guest, with the releases it knows: a family is recognised by
+# the start of the os_distro value, the release by the digits after it.
+_FAMILIES = (
+    # (prefixes, connector name, releases)
+    (('red hat coreos', 'rhcos', 'coreos'), 'rhcos', ('4',)),
+    (('rhel', 'redhat', 'red hat'), 'rhel', ('6', '7', '8', '9')),
+    (('sles', 'suse'), 'sles', ('11', '12', '15')),
+    (('ubuntu',), 'ubuntu', ('16', '20', '22')),
+)
+
+SUPPORTED_HINT = ("set the image property os_distro to one of: rhel6-9, "
+                  "sles11, sles12, sles15, ubuntu16, ubuntu20, ubuntu22 or "
+                  "rhcos4 (e.g. os_distro=rhel8.6, or os_distro=rhel with "
+                  "os_version=8.6)")
+
+_VERSION = re.compile(r'^[\s_-]*(\d+(?:\.\d+)*)')
+
+
+def _unacceptable(image_meta, reason):
+    return exception.ImageUnacceptable(image_id=image_meta.id, reason=reason)
+
+
+def connector_os_version(image_meta):
+    """The ``os_version`` the Cloud Connector expects for this image.
+
+    Accepts ``os_distro`` with its release (``rhel8.6``, ``sles15``) or a
+    bare family plus the ``os_version`` property (``rhel`` + ``8.6``).
+
+    :raises ImageUnacceptable: os_distro missing or not configurable
+    """
+    props = image_meta.properties
+    distro = (props.get('os_distro') or '').strip().lower()
+    if not distro:
+        raise _unacceptable(
+            image_meta, "the image property os_distro is missing; the z/VM "
+            "Cloud Connector needs it to configure the guest's network; "
+            + SUPPORTED_HINT)
+    for prefixes, family, releases in _FAMILIES:
+        prefix = next((p for p in prefixes if distro.startswith(p)), None)
+        if prefix is None:
+            continue
+        rest = distro[len(prefix):]
+        match = _VERSION.match(rest)
+        if not match and not rest.strip():
+            match = _VERSION.match(
+                str(props.get('os_version') or '').strip())
+        version = match.group(1) if match else ''
+        if version.split('.')[0] in releases:
+            return family + version
+        raise _unacceptable(
+            image_meta, "os_distro %r (os_version %r) is a release the z/VM "
+            "Cloud Connector cannot configure; %s"
+            % (props.get('os_distro'), props.get('os_version'),
+               SUPPORTED_HINT))
+    raise _unacceptable(
+        image_meta, "os_distro %r is not a distribution the z/VM Cloud "
+        "Connector can configure; %s" % (props.get('os_distro'),
+                                         SUPPORTED_HINT))
+
+
+def check_disk_format(image_meta):
+    disk_format = image_meta.obj_attr_is_set('disk_format') and \
+        image_meta.disk_format
+    if disk_format != 'raw':
+        raise _unacceptable(
+            image_meta, "disk_format is %r but z/VM deploys only raw disk "
+            "images; upload the image with disk_format=raw (a z/VM disk "
+            "image made by the Cloud Connector's capture)" % disk_format)
+
+
+def check_root_disk(instance, image_meta):
+    """The flavor's root disk must hold the image (root_gb 0: image size)."""
+    root_gb = instance.flavor.root_gb
+    size = image_meta.size if image_meta.obj_attr_is_set('size') else None
+    if root_gb and size and size > root_gb * units.Gi:
+        raise _unacceptable(
+            image_meta, "the image is %(size)d bytes but flavor %(flavor)s "
+            "has a root disk of %(root)d GiB; use a flavor with root_gb of "
+            "at least %(need)d" % {
+                'size': size, 'flavor': instance.flavor.name,
+                'root': root_gb, 'need': -(-size // units.Gi)})
+
+
+def check_spawn(instance, image_meta, network_info):
+    """Run every pre-flight check of a spawn.
+
+    :returns: ``(userid, connector os_version, NIC plans)``
+    :raises InvalidInput: bad userid or unmapped physical network
+    :raises ImageUnacceptable: bad disk_format, os_distro or size
+    """
+    userid = zvm_userid.for_instance(instance)
+    check_disk_format(image_meta)
+    os_version = connector_os_version(image_meta)
+    check_root_disk(instance, image_meta)
+    nics = network.plan_nics(network_info or [])
+    return userid, os_version, nics
