@@ -1,0 +1,287 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""``python -m nova_zvm.bench``: run the figures, write the results."""
+
+import argparse
+import contextlib
+import datetime
+import logging
+import os
+import platform
+import sys
+import time
+import traceback
+
+from nova_zvm.bench import burst
+from nova_zvm.bench import client
+from nova_zvm.bench import cost
+from nova_zvm.bench import drivers
+from nova_zvm.bench import environment
+from nova_zvm.bench import labs
+from nova_zvm.bench import operations
+from nova_zvm.bench import periodic
+from nova_zvm.bench import power_sync
+from nova_zvm.bench import report
+
+LOG = logging.getLogger('nova_zvm.bench')
+
+SCENARIOS = ('client', 'operations', 'burst', 'power_sync', 'periodic',
+             'cost')
+
+OP_TITLES = {
+    'spawn_new_image': 'spawn, new image',
+    'spawn_cached_image': 'spawn, image cached',
+    'reboot': 'reboot (soft)',
+    'power_off': 'power off (clean)',
+    'power_on': 'power on',
+    'destroy': 'destroy',
+}
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog='python -m nova_zvm.bench',
+        description="Benchmark nova-zvm against nova's in-tree z/VM driver "
+                    "on the lab.")
+    p.add_argument('--output-dir', default='bench',
+                   help='where results.json and results.md go '
+                        '(default: ./bench)')
+    p.add_argument('--profile', default='zvm',
+                   help='latency profile of the labs the drivers run on: a '
+                        "bundled name or a JSON file (default 'zvm')")
+    p.add_argument('--reps', type=int, default=5,
+                   help='repetitions of the cheap figures (default 5)')
+    p.add_argument('--burst-reps', type=int, default=3,
+                   help='repetitions of the burst (default 3)')
+    p.add_argument('--client-calls', type=int, default=200,
+                   help='power-state queries per client sample')
+    p.add_argument('--burst', type=int, default=20,
+                   help='concurrent spawns in the burst (default 20)')
+    p.add_argument('--images', type=int, default=4,
+                   help='distinct images in the burst (default 4)')
+    p.add_argument('--guests', type=int, default=200,
+                   help='guests in the power sync (default 200)')
+    p.add_argument('--cost-spawns', type=int, default=5,
+                   help='spawns measured per cost worker (default 5)')
+    p.add_argument('--only', action='append', choices=SCENARIOS,
+                   help='run only these figures (repeatable)')
+    p.add_argument('--driver', action='append', dest='drivers',
+                   choices=(drivers.OURS, drivers.INTREE),
+                   help='run only this driver (repeatable; default both)')
+    p.add_argument('--smoke', action='store_true',
+                   help='one repetition, few guests, no latency: checks '
+                        'that the harness works, not a measurement')
+    p.add_argument('--verbose', action='store_true')
+    args = p.parse_args(argv)
+    if args.smoke:
+        args.reps = args.burst_reps = 1
+        args.client_calls = 10
+        args.burst, args.images, args.guests = 4, 2, 6
+        args.cost_spawns = 1
+        args.profile = None
+    return args
+
+
+def build_figures(results, args):
+    figs = []
+    F = report.from_samples
+    T = report.Target
+    if 'client' in results:
+        for proto, target in (('http', 1.5), ('https', 3.0)):
+            r = results['client'].get(proto)
+            if not r:
+                continue
+            figs.append(F(
+                'client.%s.rate' % proto,
+                'client: guest power-state queries/s, %s' % proto.upper(),
+                'calls/s', r['rate'], T('>=', target)))
+            figs.append(F(
+                'client.%s.requests' % proto,
+                'client: HTTP requests per query, %s' % proto.upper(),
+                'requests', r['requests']))
+    if 'operations' in results:
+        for op in operations.OPERATIONS:
+            r = results['operations'][op]
+            figs.append(F('ops.%s.wall' % op, OP_TITLES[op] + ': wall time',
+                          's', r['wall']))
+            figs.append(F('ops.%s.calls' % op, OP_TITLES[op] + ': REST calls',
+                          'calls', r['calls']))
+    if 'burst' in results:
+        r = results['burst']
+        title = 'burst of %d spawns, %d images' % (args.burst, args.images)
+        failed = r.get('failed', {})
+        note = None
+        if any(any(v) for v in failed.values()):
+            note = 'failed spawns per repetition: %s; errors: %s' % (
+                failed, r.get('errors'))
+        figs.append(F('burst.wall', title + ': wall time', 's', r['wall'],
+                      T('<=', 0.5), note=note))
+        figs.append(F('burst.imports', title + ': image imports', 'imports',
+                      r['imports'], T('==', args.images, on='ours',
+                                      text='nova-zvm == %d' % args.images)))
+        figs.append(F('burst.calls', title + ': REST calls', 'calls',
+                      r['calls']))
+        figs.append(F('burst.failed', title + ': failed spawns', 'spawns',
+                      r['failed'], T('==', 0, on='ours',
+                                     text='nova-zvm == 0')))
+    if 'power_sync' in results:
+        r = results['power_sync']
+        title = 'power sync of %d guests' % args.guests
+        figs.append(F('power_sync.calls', title + ': REST calls', 'calls',
+                      r['calls'], T('<=', 2, on='ours',
+                                    text='nova-zvm <= 2')))
+        figs.append(F('power_sync.wall', title + ': wall time', 's',
+                      r['wall']))
+        figs.append(F('power_sync.correct', title + ': states right',
+                      'guests', r['correct'],
+                      T('==', args.guests, on='ours',
+                        text='nova-zvm == %d' % args.guests)))
+    if 'periodic' in results:
+        r = results['periodic']
+        figs.append(F('periodic.host_info',
+                      'periodic resource update: host_get_info calls',
+                      'calls', r['host_info'],
+                      T('==', 1, on='ours', text='nova-zvm == 1')))
+        figs.append(F('periodic.calls',
+                      'periodic resource update: REST calls', 'calls',
+                      r['calls']))
+        figs.append(F('periodic.wall',
+                      'periodic resource update: wall time', 's', r['wall']))
+    if 'cost' in results:
+        r = results['cost']
+        figs.append(F('cost.cpu', 'compute process CPU time per spawn',
+                      's', r['cpu']))
+        figs.append(F('cost.child_cpu',
+                      'child processes CPU time per spawn (genisoimage)',
+                      's', r['child_cpu']))
+        figs.append(F('cost.rss', 'compute process peak RSS', 'MiB',
+                      r['rss']))
+    return figs
+
+
+def profile_note(name, latency, document):
+    if not name:
+        return 'Labs ran without a latency profile.'
+    costs = ', '.join('%s %.0f ms' % (k, v * 1000)
+                      for k, v in sorted(latency.items()))
+    why = document.get('description') or document.get('why') or ''
+    return ('Both drivers\' labs used latency profile %r (%s)%s' % (
+        name, costs, ': ' + why if why else '.'))
+
+
+def run_scenarios(args, stack, env, results, errors):
+    wanted = args.only or SCENARIOS
+
+    def attempt(name, fn):
+        if name not in wanted:
+            return
+        LOG.warning('bench: %s ...', name)
+        start = time.monotonic()
+        try:
+            results[name] = fn()
+        except Exception:
+            LOG.exception('bench: %s failed', name)
+            errors.append('%s: %s' % (name, traceback.format_exc(limit=4)))
+        LOG.warning('bench: %s done in %.0f s', name,
+                    time.monotonic() - start)
+
+    def client_figures():
+        out = {}
+        for proto, tls in (('http', False), ('https', True)):
+            with contextlib.ExitStack() as lab_stack:
+                lab = labs.start_lab(lab_stack, auth='token', tls=tls)
+                out[proto] = client.run(lab, args.reps, args.client_calls)
+        return out
+
+    attempt('client', client_figures)
+
+    if not set(wanted) - {'client'}:
+        return
+    lab_ours = labs.start_lab(stack, auth='token',
+                              latency_profile=args.profile)
+    lab_intree = labs.start_lab(stack, auth='none',
+                                latency_profile=args.profile)
+    specs = [drivers.ours(drivers.lab_info(lab_ours)),
+             drivers.intree(drivers.lab_info(lab_intree))]
+    specs = [s for s in specs
+             if not args.drivers or s.name in args.drivers]
+    by_driver = {drivers.OURS: lab_ours, drivers.INTREE: lab_intree}
+    attempt('operations', lambda: operations.run(
+        env, specs, by_driver, args.reps))
+    attempt('burst', lambda: burst.run(
+        env, specs, by_driver, args.burst_reps, args.burst, args.images))
+    attempt('power_sync', lambda: power_sync.run(
+        env, specs, by_driver, args.reps, args.guests))
+    attempt('periodic', lambda: periodic.run(
+        env, specs, by_driver, args.reps))
+    attempt('cost', lambda: cost.run(
+        env, specs, max(1, min(args.reps, 3)), args.cost_spawns))
+
+
+def run(args):
+    """Run the figures; returns (figures, meta)."""
+    started = datetime.datetime.now(datetime.timezone.utc)
+    latency, document = labs.load_profile(args.profile)
+    results, errors = {}, []
+    with contextlib.ExitStack() as stack:
+        env = stack.enter_context(environment.NovaEnvironment())
+        run_scenarios(args, stack, env, results, errors)
+    figures = build_figures(results, args)
+    notes = [
+        "nova's in-tree driver (nova.virt.zvm.driver.ZVMDriver through "
+        "zvmconnector) cannot send tokens: it ran against a lab with "
+        "auth='none'. nova-zvm ran against a lab with token auth; its "
+        "REST call counts include any POST /token.",
+        "The in-tree driver needs force_config_drive = True (set for both "
+        "drivers) and moves images by scp from remote_host, which the lab "
+        "emulates as a local copy.",
+        profile_note(args.profile, latency, document),
+        'Client figures: both clients with token auth on one lab, no '
+        'latency (the cost of the client itself); nova-zvm\'s '
+        'nova_zvm.client.ZVMClient vs zvmconnector.RESTClient(auth=token).',
+        'Ratios are nova-zvm / in-tree within this run; targets are those '
+        'of issue 8.',
+    ]
+    if args.smoke:
+        notes.insert(0, 'SMOKE RUN: one repetition, few guests, no latency; '
+                        'not a measurement.')
+    meta = {
+        'started': started.strftime('%Y-%m-%d %H:%M'),
+        'duration_s': round((datetime.datetime.now(datetime.timezone.utc)
+                             - started).total_seconds()),
+        'host': platform.node(), 'cpus': os.cpu_count(),
+        'python': platform.python_version(),
+        'reps': args.reps, 'burst_reps': args.burst_reps,
+        'profile': args.profile, 'latency': latency,
+        'smoke': args.smoke, 'errors': errors, 'notes': notes,
+        'command': 'python -m nova_zvm.bench ' + ' '.join(
+            sys.argv[1:] if sys.argv[1:] else []),
+    }
+    return figures, meta
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format='%(asctime)s %(levelname)s %(name)s %(message)s')
+    if not args.verbose:
+        # The drivers log every failed call; the figures say enough.
+        for name in ('nova', 'nova_zvm', 'zvmconnector', 'oslo'):
+            logging.getLogger(name).setLevel(logging.CRITICAL)
+        LOG.setLevel(logging.WARNING)
+    figures, meta = run(args)
+    json_path, md_path = report.write(args.output_dir, figures, meta)
+    print(report.markdown(figures, meta))
+    print('wrote %s and %s' % (json_path, md_path))
+    return 1 if meta['errors'] else 0

@@ -1,0 +1,151 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Figures, their ratios and targets; results.json and results.md.
+
+Every ratio is nova-zvm's figure divided by the in-tree driver's, both
+measured in the same run. A target is written on that ratio (``>= 1.5``
+for calls per second, ``<= 0.5`` for a wall time) or on nova-zvm's own
+figure (``ours <= 2`` REST calls).
+"""
+
+import json
+import operator
+import os
+import statistics
+
+OPS = {'>=': operator.ge, '<=': operator.le, '==': operator.eq}
+
+
+def median(samples):
+    samples = [s for s in samples if s is not None]
+    return statistics.median(samples) if samples else None
+
+
+class Target(object):
+    """A bar on the ratio (``on='ratio'``) or on our figure (``'ours'``)."""
+
+    def __init__(self, op, value, on='ratio', text=None):
+        self.op = op
+        self.value = value
+        self.on = on
+        self.text = text or ('%s %s %s' % (
+            'ratio' if on == 'ratio' else 'nova-zvm', op, _fmt(value)))
+
+    def met(self, figure):
+        subject = figure.ratio if self.on == 'ratio' else figure.ours
+        if subject is None:
+            return None
+        return bool(OPS[self.op](subject, self.value))
+
+
+class Figure(object):
+    """One line of the table: a quantity for both drivers."""
+
+    def __init__(self, key, title, unit, ours, intree, target=None,
+                 samples=None, note=None):
+        self.key = key
+        self.title = title
+        self.unit = unit
+        self.ours = ours
+        self.intree = intree
+        self.target = target
+        self.samples = samples or {}
+        self.note = note
+
+    @property
+    def ratio(self):
+        if self.ours is None or self.intree in (None, 0):
+            return None
+        return self.ours / self.intree
+
+    @property
+    def met(self):
+        return self.target.met(self) if self.target else None
+
+    def to_dict(self):
+        return {'key': self.key, 'title': self.title, 'unit': self.unit,
+                'ours': self.ours, 'intree': self.intree,
+                'ratio': self.ratio,
+                'target': self.target.text if self.target else None,
+                'met': self.met, 'note': self.note,
+                'samples': self.samples}
+
+
+def from_samples(key, title, unit, samples, target=None, note=None):
+    """A figure whose value for each driver is the median of its samples."""
+    return Figure(key, title, unit,
+                  median(samples.get('ours', [])),
+                  median(samples.get('intree', [])),
+                  target=target, samples=samples, note=note)
+
+
+def _fmt(value):
+    if value is None:
+        return 'n/a'
+    if isinstance(value, bool):
+        return 'yes' if value else 'no'
+    if isinstance(value, int):
+        return str(value)
+    if abs(value) >= 100:
+        return '%.0f' % value
+    if abs(value) >= 10:
+        return '%.1f' % value
+    if abs(value) >= 1:
+        return '%.2f' % value
+    return '%.3f' % value
+
+
+def _ratio(value):
+    return 'n/a' if value is None else '%.2fx' % value
+
+
+def _met(value):
+    return {True: 'yes', False: '**no**', None: ''}[value]
+
+
+def markdown(figures, meta):
+    """The results table, with how it was measured above it."""
+    lines = ['# nova-zvm vs nova\'s in-tree z/VM driver', '']
+    lines.append('Run %(started)s UTC on %(host)s (%(cpus)s CPUs); '
+                 'repetitions: %(reps)s (figures are medians).' % meta)
+    lines.append('')
+    for note in meta.get('notes', []):
+        lines.append('* ' + note)
+    lines.append('')
+    lines.append('| figure | unit | nova-zvm | nova in-tree | ratio '
+                 '(nova-zvm / in-tree) | target | met |')
+    lines.append('|---|---|---:|---:|---:|---|---|')
+    for f in figures:
+        lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
+            f.title, f.unit, _fmt(f.ours), _fmt(f.intree), _ratio(f.ratio),
+            f.target.text if f.target else '', _met(f.met)))
+    notes = [f for f in figures if f.note]
+    if notes:
+        lines.append('')
+        for f in notes:
+            lines.append('* %s: %s' % (f.title, f.note))
+    lines.append('')
+    return '\n'.join(lines)
+
+
+def write(output_dir, figures, meta):
+    os.makedirs(output_dir, exist_ok=True)
+    document = {'meta': meta, 'figures': [f.to_dict() for f in figures]}
+    json_path = os.path.join(output_dir, 'results.json')
+    md_path = os.path.join(output_dir, 'results.md')
+    with open(json_path, 'w') as f:
+        json.dump(document, f, indent=2, sort_keys=True, default=str)
+        f.write('\n')
+    with open(md_path, 'w') as f:
+        f.write(markdown(figures, meta))
+    return json_path, md_path
