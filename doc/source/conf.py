@@ -25,6 +25,7 @@ extensions = [
     # Before the diagram extensions: it repairs what they need of Pillow.
     'blockdiag_compat',
     'sphinxcontrib.actdiag',
+    'sphinxcontrib.blockdiag',
     'sphinxcontrib.seqdiag',
 ]
 
@@ -36,8 +37,10 @@ sample_config_basename = '_static/nova-zvm'
 
 # Diagrams are drawn at build time, offline, as inline SVG.
 actdiag_html_image_format = 'SVG'
+blockdiag_html_image_format = 'SVG'
 seqdiag_html_image_format = 'SVG'
 actdiag_antialias = True
+blockdiag_antialias = True
 seqdiag_antialias = True
 
 # openstackdocstheme

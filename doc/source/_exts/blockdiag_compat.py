@@ -10,14 +10,14 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Keep blockdiag 3.0 (seqdiag, actdiag) working on Pillow 10 and later.
+"""Keep blockdiag 3.0 (and seqdiag, actdiag) working on Pillow 10 and later.
 
 blockdiag measures text with Pillow APIs that Pillow 10 removed
 (``ImageDraw.textsize``, ``FreeTypeFont.getsize``, ``Image.ANTIALIAS``)
 and has had no release since. This extension puts equivalents built on
 their replacements (``textbbox``, ``getbbox``, ``LANCZOS``) back, only where
 they are missing, before the diagram extensions draw anything. List it
-before ``sphinxcontrib.seqdiag`` and ``sphinxcontrib.actdiag``.
+before the ``sphinxcontrib.*diag`` extensions.
 """
 
 from PIL import Image
@@ -25,17 +25,23 @@ from PIL import ImageDraw
 from PIL import ImageFont
 
 
-def _bbox_size(bbox):
-    left, top, right, bottom = bbox
-    return right - left, bottom - top
+def _size(bbox, font):
+    # The removed APIs measured from the origin, with a line height that
+    # does not depend on the text: keep that, or multi-line labels overlap.
+    width, height = bbox[2], bbox[3]
+    if hasattr(font, 'getmetrics'):
+        ascent, descent = font.getmetrics()
+        height = max(height, ascent + descent)
+    return width, height
 
 
 def _draw_textsize(self, text, font=None, *args, **kwargs):
-    return _bbox_size(self.textbbox((0, 0), text, font=font))
+    font = font or self.getfont()
+    return _size(self.textbbox((0, 0), text, font=font), font)
 
 
 def _font_getsize(self, text, *args, **kwargs):
-    return _bbox_size(self.getbbox(text))
+    return _size(self.getbbox(text), self)
 
 
 def setup(app):
