@@ -10,12 +10,301 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""ZVMDriver: nova's ComputeDriver API on top of the z/VM Cloud Connector."""
+"""ZVMDriver: nova's ComputeDriver API on top of the z/VM Cloud Connector.
 
+A thin facade: every method hands its work to an ops module (``power``,
+``host``, ``spawn``, ``snapshot``, ``imagecache``) and :func:`_translated`
+is the one place where the client's errors become nova's exceptions.
+"""
+
+import functools
+import inspect
+
+from nova import exception as nova_exception
+from nova.i18n import _
 from nova.virt import driver
+from oslo_log import log as logging
 
-from nova_zvm import conf  # noqa: F401  (registers the [zvm] options)
+from nova_zvm import client as zvm_client
+from nova_zvm import conf
+from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import host as zvm_host
+from nova_zvm.virt import image as zvm_image
+from nova_zvm.virt import imagecache
+from nova_zvm.virt import power as zvm_power
+from nova_zvm.virt import snapshot as zvm_snapshot
+from nova_zvm.virt import spawn as zvm_spawn
+from nova_zvm.virt import startup
+from nova_zvm.virt import userid as zvm_userid
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+
+class ZVMConnectorCallFailed(nova_exception.NovaException):
+    msg_fmt = _("z/VM Cloud Connector call %(api)s failed for guest "
+                "%(guest)s: overallRC %(overall_rc)s, rc %(rc)s, rs %(rs)s: "
+                "%(errmsg)s")
+
+
+class ZVMConnectorUnavailable(nova_exception.NovaException):
+    msg_fmt = _("The z/VM Cloud Connector is not reachable (call %(api)s "
+                "for guest %(guest)s): %(reason)s")
+
+
+_UNREACHABLE = (zvm_exception.ConnectionFailed, zvm_exception.Timeout)
+
+
+def _instance_of(func, args, kwargs):
+    try:
+        bound = inspect.signature(func).bind(*args, **kwargs)
+    except TypeError:
+        return None
+    return bound.arguments.get('instance')
+
+
+def _guest_of(instance):
+    if instance is None:
+        return '-'
+    try:
+        return zvm_userid.for_instance(instance)
+    except Exception:
+        return getattr(instance, 'uuid', '-')
+
+
+def _translated(not_ready=False):
+    """Turn the client's errors into nova's, naming the connector's codes.
+
+    :param not_ready: an unreachable connector raises VirtDriverNotReady,
+        for the methods whose callers in nova expect it
+    """
+    def decorator(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            try:
+                return func(*args, **kwargs)
+            except zvm_exception.ZVMConnectorError as err:
+                instance = _instance_of(func, args, kwargs)
+                raise _nova_error(err, instance, not_ready) from err
+        return wrapper
+    return decorator
+
+
+def _nova_error(err, instance, not_ready):
+    api = getattr(err, 'api', None) or '-'
+    guest = _guest_of(instance)
+    if isinstance(err, _UNREACHABLE):
+        if not_ready:
+            return nova_exception.VirtDriverNotReady()
+        return ZVMConnectorUnavailable(api=api, guest=guest, reason=err)
+    if isinstance(err, zvm_exception.NotFound) and instance is not None:
+        return nova_exception.InstanceNotFound(instance_id=instance.uuid)
+    return ZVMConnectorCallFailed(
+        api=api, guest=guest,
+        overall_rc=getattr(err, 'overall_rc', None),
+        rc=getattr(err, 'rc', None), rs=getattr(err, 'rs', None),
+        errmsg=getattr(err, 'errmsg', None) or err)
 
 
 class ZVMDriver(driver.ComputeDriver):
-    """Placeholder; the real facade arrives with the driver core."""
+    """nova-compute's driver for z/VM through the Cloud Connector."""
+
+    capabilities = dict(
+        driver.ComputeDriver.capabilities,
+        # The connector deploys raw disk images only.
+        supports_image_type_raw=True,
+        has_imagecache=True,
+    )
+
+    def __init__(self, virtapi):
+        super().__init__(virtapi)
+        # Nothing reaches the connector before init_host.
+        self._client = None
+        self._power = None
+        self._host_stats = None
+        self._image_manager = None
+        self._connector_ok = False
+
+    # Start-up -------------------------------------------------------------
+
+    def init_host(self, host):
+        startup.validate_options()
+        self._client = zvm_client.ZVMClient.from_conf(CONF)
+        self._power = zvm_power.PowerOps(self._client)
+        self._host_stats = zvm_host.HostStats(self._client)
+        self._connector_ok = startup.check_connector(self._client)
+
+    def process_instances_at_startup(self, context, instances):
+        if self._connector_ok or startup.check_connector(self._client):
+            self._connector_ok = True
+            return instances
+        # Recovering instances needs the connector; the power sync
+        # reconciles them once it answers.
+        LOG.warning('Skipping the start-up recovery of %d instances: the '
+                    'z/VM Cloud Connector is not reachable', len(instances))
+        return instances[:0]
+
+    # Guests: state ---------------------------------------------------------
+
+    @_translated()
+    def get_info(self, instance, use_cache=True):
+        return self._power.get_info(instance, use_cache=use_cache)
+
+    @_translated(not_ready=True)
+    def get_num_instances(self):
+        return self._power.count()
+
+    @_translated(not_ready=True)
+    def list_instances(self):
+        return [self._instance_name(u) for u in self._power.list_userids()]
+
+    @_translated(not_ready=True)
+    def list_instance_uuids(self):
+        # The connector knows guests by userid, not by nova's uuid; only an
+        # empty host can be answered exactly. Otherwise nova falls back to
+        # list_instances() and matches names.
+        if self._power.count() == 0:
+            return []
+        raise NotImplementedError()
+
+    @_translated()
+    def instance_exists(self, instance):
+        return self._power.exists(instance)
+
+    @staticmethod
+    def _instance_name(userid):
+        # Instance names come from instance_name_template; give back the
+        # case it produces so that nova can match them.
+        sample = startup.sample_names()[-1][1]
+        return userid.lower() if sample == sample.lower() else userid
+
+    # Guests: lifecycle -----------------------------------------------------
+
+    @_translated()
+    def spawn(self, context, instance, image_meta, injected_files,
+              admin_password, allocations, network_info=None,
+              block_device_info=None, power_on=True, accel_info=None):
+        try:
+            zvm_spawn.spawn(self._client, self.virtapi, context, instance,
+                            image_meta, injected_files, admin_password,
+                            allocations, network_info,
+                            block_device_info=block_device_info,
+                            power_on=power_on, image_manager=self._images())
+        finally:
+            self._power.forget(instance)
+
+    @_translated()
+    def destroy(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, destroy_secrets=True):
+        try:
+            zvm_spawn.destroy(self._client, context, instance, network_info,
+                              block_device_info=block_device_info,
+                              destroy_disks=destroy_disks)
+        finally:
+            self._power.forget(instance)
+
+    def cleanup(self, context, instance, network_info, block_device_info=None,
+                destroy_disks=True, migrate_data=None, destroy_vifs=True,
+                destroy_secrets=True):
+        zvm_spawn.cleanup_local(instance)
+
+    @_translated()
+    def snapshot(self, context, instance, image_id, update_task_state):
+        try:
+            zvm_snapshot.snapshot(self._client, context, instance, image_id,
+                                  update_task_state)
+        finally:
+            # The capture stops and restarts the guest.
+            self._power.cache.invalidate(zvm_userid.for_instance(instance))
+
+    # Guests: power ---------------------------------------------------------
+
+    @_translated()
+    def reboot(self, context, instance, network_info, reboot_type,
+               block_device_info=None, bad_volumes_callback=None,
+               accel_info=None, share_info=None):
+        LOG.info('Rebooting (%s)', reboot_type, instance=instance)
+        self._power.reboot(instance, reboot_type)
+
+    @_translated()
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        LOG.info('Powering off (clean shutdown timeout %ss)', timeout,
+                 instance=instance)
+        self._power.power_off(instance, timeout=timeout,
+                              retry_interval=retry_interval)
+
+    @_translated()
+    def power_on(self, context, instance, network_info,
+                 block_device_info=None, accel_info=None, share_info=None):
+        LOG.info('Powering on', instance=instance)
+        self._power.power_on(instance)
+
+    @_translated()
+    def pause(self, instance):
+        LOG.info('Pausing', instance=instance)
+        self._power.pause(instance)
+
+    @_translated()
+    def unpause(self, instance):
+        LOG.info('Unpausing', instance=instance)
+        self._power.unpause(instance)
+
+    @_translated()
+    def get_console_output(self, context, instance):
+        output = self._client.guest_get_console_output(
+            zvm_userid.for_instance(instance)) or ''
+        if isinstance(output, str):
+            output = output.encode('utf-8', 'replace')
+        # The newest lines are the interesting ones.
+        return output[-CONF.zvm.console_log_max_bytes:]
+
+    # Host ------------------------------------------------------------------
+
+    @_translated(not_ready=True)
+    def get_available_nodes(self, refresh=False):
+        self._require_host_stats()
+        return [self._host_stats.nodename()]
+
+    @_translated(not_ready=True)
+    def get_available_resource(self, nodename):
+        self._require_host_stats()
+        return zvm_host.available_resource(self._host_stats.get())
+
+    @_translated(not_ready=True)
+    def update_provider_tree(self, provider_tree, nodename, allocations=None):
+        self._require_host_stats()
+        stats = self._host_stats.get()
+        inventory = provider_tree.data(nodename).inventory
+        ratios = self._get_allocation_ratios(inventory)
+        provider_tree.update_inventory(
+            nodename, zvm_host.inventory(stats, ratios))
+        provider_tree.add_traits(nodename, *zvm_host.TRAITS)
+
+    @_translated()
+    def get_host_uptime(self):
+        self._require_host_stats()
+        return zvm_host.uptime(self._host_stats.get())
+
+    def get_host_ip_addr(self):
+        return CONF.my_ip
+
+    def _require_host_stats(self):
+        if self._host_stats is None:
+            raise nova_exception.VirtDriverNotReady()
+
+    # Images ----------------------------------------------------------------
+
+    def _images(self):
+        if self._image_manager is None:
+            self._image_manager = zvm_image.ImageManager(self._client)
+        return self._image_manager
+
+    @_translated()
+    def manage_image_cache(self, context, all_instances):
+        imagecache.manage_image_cache(self._client, self._images(), context,
+                                      all_instances)
+
+    @_translated()
+    def cache_image(self, context, image_id):
+        return imagecache.cache_image(self._client, self._images(), context,
+                                      image_id)

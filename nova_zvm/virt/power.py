@@ -1,0 +1,339 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Guests' power: operations, the bulk power-state cache and pause memory.
+
+The Cloud Connector reports a guest's power state as ``on`` or ``off``
+only. Three things are built on that here:
+
+* :class:`PowerStateCache` answers nova's power sync (``get_num_instances``
+  then ``get_info`` for every instance) from one bulk query: ``guest_list``
+  plus ``guest_inspect_stats`` of all guests (running guests appear in its
+  output, stopped ones do not).
+* :class:`PauseRegistry` remembers which guests the driver paused, on disk,
+  so that a paused guest is reported as paused after a nova-compute
+  restart too.
+* :class:`PowerOps` does the power operations; they always ask the
+  connector (never the cache) and record the state they leave behind.
+"""
+
+import json
+import os
+import threading
+import time
+
+from nova.compute import power_state
+from nova.virt import hardware
+from oslo_log import log as logging
+from oslo_utils import fileutils
+
+from nova_zvm import conf
+from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import userid as zvm_userid
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+ON = 'on'
+OFF = 'off'
+
+# The connector's SDKServer reads a request with one recv(4096); the userid
+# list of guest_inspect_stats travels in it as JSON, so keep each chunk well
+# below that.
+MAX_STATS_REQUEST_BYTES = 2048
+
+# Used for a clean shutdown when nova passes no retry interval.
+DEFAULT_POLL_INTERVAL = 5
+
+
+def chunk_userids(userids, max_bytes=MAX_STATS_REQUEST_BYTES):
+    """Split ``userids`` into lists whose JSON form stays under max_bytes."""
+    chunk, size = [], 2
+    for userid in userids:
+        item = len(json.dumps(userid)) + 2
+        if chunk and size + item > max_bytes:
+            yield chunk
+            chunk, size = [], 2
+        chunk.append(userid)
+        size += item
+    if chunk:
+        yield chunk
+
+
+class PowerStateCache(object):
+    """All guests' power states from one bulk query, valid ``ttl`` seconds.
+
+    ``invalidate(userid)`` makes the next cached lookup of that guest exact;
+    ``invalidate()`` drops the whole snapshot (guests added or removed).
+    Refreshes are single-flight: concurrent lookups wait for one query.
+    """
+
+    def __init__(self, client, ttl=None, clock=time.monotonic):
+        self._client = client
+        self._ttl = ttl
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._refresh_lock = threading.Lock()
+        self._states = None
+        self._stale = set()
+        self._taken_at = 0.0
+
+    @property
+    def ttl(self):
+        return CONF.zvm.power_state_cache_ttl if self._ttl is None \
+            else self._ttl
+
+    def _fresh_states(self):
+        with self._lock:
+            if (self._states is not None and self.ttl > 0 and
+                    self._clock() - self._taken_at < self.ttl):
+                return self._states
+        return None
+
+    def snapshot(self):
+        """``{USERID: 'on'|'off'}`` of every guest the connector manages."""
+        states = self._fresh_states()
+        if states is not None:
+            return states
+        with self._refresh_lock:
+            states = self._fresh_states()
+            if states is not None:
+                return states
+            states = self._query_all()
+            with self._lock:
+                self._states = states
+                self._stale = set()
+                self._taken_at = self._clock()
+            return states
+
+    def _query_all(self):
+        userids = sorted({u.upper() for u in self._client.guest_list()})
+        running = set()
+        for chunk in chunk_userids(userids):
+            running.update(u.upper() for u in
+                           self._client.guest_inspect_stats(chunk) or {})
+        LOG.debug('Power state snapshot: %(on)d of %(all)d guests running',
+                  {'on': len(running), 'all': len(userids)})
+        return {u: (ON if u in running else OFF) for u in userids}
+
+    def count(self):
+        return len(self.snapshot())
+
+    def userids(self):
+        return sorted(self.snapshot())
+
+    def state(self, userid, use_cache=True):
+        """'on' or 'off'; raises the client's NotFound for unknown guests."""
+        if use_cache:
+            states = self.snapshot()
+            with self._lock:
+                if userid in states and userid not in self._stale:
+                    return states[userid]
+        state = self._client.guest_get_power_state(userid)
+        self.record(userid, state)
+        return state
+
+    def record(self, userid, state):
+        """Remember a state just observed or caused (exact)."""
+        with self._lock:
+            if self._states is not None:
+                self._states[userid] = state
+            self._stale.discard(userid)
+
+    def invalidate(self, userid=None):
+        with self._lock:
+            if userid is None:
+                self._states = None
+                self._stale = set()
+            else:
+                self._stale.add(userid)
+
+
+class PauseRegistry(object):
+    """Guests paused by this driver, one marker file per userid.
+
+    z/VM (through the connector) reports a paused guest as running; nova
+    must see it as paused, also after nova-compute restarts.
+    """
+
+    def __init__(self, path=None):
+        self._path = path
+        self._lock = threading.Lock()
+
+    @property
+    def path(self):
+        return self._path or os.path.join(CONF.instances_path, 'nova-zvm',
+                                          'paused')
+
+    def _marker(self, userid):
+        return os.path.join(self.path, userid)
+
+    def add(self, userid):
+        with self._lock:
+            fileutils.ensure_tree(self.path)
+            with open(self._marker(userid), 'w'):
+                pass
+
+    def discard(self, userid):
+        with self._lock:
+            fileutils.delete_if_exists(self._marker(userid))
+
+    def __contains__(self, userid):
+        return os.path.exists(self._marker(userid))
+
+
+def nova_state(connector_state, paused):
+    """Nova's power_state for the connector's 'on'/'off'."""
+    if connector_state == ON:
+        return power_state.PAUSED if paused else power_state.RUNNING
+    if connector_state == OFF:
+        return power_state.SHUTDOWN
+    return power_state.NOSTATE
+
+
+class PowerOps(object):
+    """Power operations and power-state queries of nova instances."""
+
+    def __init__(self, client, cache=None, paused=None):
+        self._client = client
+        self.cache = cache or PowerStateCache(client)
+        self.paused = paused or PauseRegistry()
+
+    # Queries -------------------------------------------------------------
+
+    def get_info(self, instance, use_cache=True):
+        userid = zvm_userid.for_instance(instance)
+        state = self.cache.state(userid, use_cache=use_cache)
+        paused = userid in self.paused
+        if paused and state == OFF:
+            # Logged off behind our back: no longer paused on z/VM either.
+            LOG.info('Paused guest %s is logged off; forgetting the pause',
+                     userid, instance=instance)
+            self.paused.discard(userid)
+            paused = False
+        return hardware.InstanceInfo(state=nova_state(state, paused),
+                                     internal_id=userid)
+
+    def list_userids(self):
+        return self.cache.userids()
+
+    def count(self):
+        return self.cache.count()
+
+    def exists(self, instance):
+        userid = zvm_userid.for_instance(instance)
+        if userid in self.cache.snapshot():
+            return True
+        # Created after the snapshot was taken? Ask exactly.
+        try:
+            self.cache.state(userid, use_cache=False)
+        except zvm_exception.NotFound:
+            return False
+        return True
+
+    # Operations ----------------------------------------------------------
+
+    def _exact(self, userid):
+        return self.cache.state(userid, use_cache=False)
+
+    def _done(self, userid, state):
+        # Whatever the operation was, the guest is not paused any more.
+        self.paused.discard(userid)
+        self.cache.record(userid, state)
+
+    def power_on(self, instance):
+        userid = zvm_userid.for_instance(instance)
+        self._guarded(userid, self._power_on, userid)
+
+    def _power_on(self, userid):
+        if self._exact(userid) != ON:
+            self._client.guest_start(userid)
+        elif userid in self.paused:
+            self._client.guest_unpause(userid)
+        self._done(userid, ON)
+
+    def power_off(self, instance, timeout=0, retry_interval=0):
+        """Clean shutdown within ``timeout`` seconds, else a hard stop."""
+        userid = zvm_userid.for_instance(instance)
+        self._guarded(userid, self._power_off, userid, instance, timeout,
+                      retry_interval)
+
+    def _power_off(self, userid, instance, timeout, retry_interval):
+        if self._exact(userid) == OFF:
+            self._done(userid, OFF)
+            return
+        if timeout:
+            try:
+                self._client.guest_softstop(
+                    userid, timeout=int(timeout),
+                    poll_interval=int(retry_interval or
+                                      DEFAULT_POLL_INTERVAL))
+            except (zvm_exception.Timeout, zvm_exception.ZVMFailure) as err:
+                LOG.warning('Clean shutdown failed (%s); stopping the guest',
+                            err, instance=instance)
+            if self._exact(userid) == OFF:
+                self._done(userid, OFF)
+                return
+            LOG.warning('Guest did not shut down within %s seconds; '
+                        'stopping it', timeout, instance=instance)
+        self._client.guest_stop(userid)
+        self._done(userid, OFF)
+
+    def reboot(self, instance, reboot_type):
+        """SOFT: the guest's OS restarts; HARD: reset (or start when off)."""
+        userid = zvm_userid.for_instance(instance)
+        self._guarded(userid, self._reboot, userid, instance, reboot_type)
+
+    def _reboot(self, userid, instance, reboot_type):
+        if self._exact(userid) != ON:
+            self._client.guest_start(userid)
+        elif reboot_type == 'SOFT':
+            try:
+                self._client.guest_reboot(userid)
+            except zvm_exception.ZVMFailure as err:
+                LOG.warning('Soft reboot failed (%s); resetting the guest',
+                            err, instance=instance)
+                self._client.guest_reset(userid)
+        else:
+            self._client.guest_reset(userid)
+        self._done(userid, ON)
+
+    def pause(self, instance):
+        userid = zvm_userid.for_instance(instance)
+        self._guarded(userid, self._pause, userid)
+
+    def _pause(self, userid):
+        self._client.guest_pause(userid)
+        self.paused.add(userid)
+        self.cache.record(userid, ON)
+
+    def unpause(self, instance):
+        userid = zvm_userid.for_instance(instance)
+        self._guarded(userid, self._unpause, userid)
+
+    def _unpause(self, userid):
+        self._client.guest_unpause(userid)
+        self._done(userid, ON)
+
+    def forget(self, instance):
+        """Drop what is known of a guest that was created or removed."""
+        userid = zvm_userid.for_instance(instance)
+        self.paused.discard(userid)
+        self.cache.invalidate()
+
+    def _guarded(self, userid, func, *args):
+        # A failed operation leaves the state unknown: ask next time.
+        try:
+            func(*args)
+        except Exception:
+            self.cache.invalidate(userid)
+            raise

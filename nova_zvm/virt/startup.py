@@ -1,0 +1,169 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Start-up checks: the options, then the Cloud Connector itself.
+
+A wrong option stops nova-compute with an error that names the option and
+the fix. An unreachable connector does not: nova-compute keeps running,
+the driver reports itself not ready, and it recovers when the connector
+answers.
+"""
+
+import os
+import stat
+import urllib.parse
+
+from nova import exception as nova_exception
+from nova import objects
+from oslo_log import log as logging
+
+from nova_zvm import conf
+from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import userid as zvm_userid
+
+CONF = conf.CONF
+LOG = logging.getLogger(__name__)
+
+# Instance ids the name template must turn into valid userids: the first,
+# a small one and a large one (five hex digits).
+SAMPLE_INSTANCE_IDS = (0, 1, 0xfffff)
+SAMPLE_UUID = '00000000-0000-0000-0000-000000000000'
+
+
+def _invalid(message):
+    return nova_exception.InvalidConfiguration(message)
+
+
+def validate_options():
+    """Raise InvalidConfiguration for the first wrong option; warn on risks."""
+    _check_url()
+    _check_name_template()
+    _check_ca_file()
+    _check_token_file()
+    if CONF.zvm.insecure:
+        LOG.warning('[zvm] insecure = True: the Cloud Connector\'s TLS '
+                    'certificate is not verified, so the admin token can be '
+                    'intercepted; set [zvm] ca_file to the connector\'s CA '
+                    'and insecure = False')
+
+
+def _check_url():
+    url = CONF.zvm.cloud_connector_url
+    if not url:
+        raise _invalid('[zvm] cloud_connector_url is not set; set it to the '
+                       'z/VM Cloud Connector\'s URL, e.g. '
+                       'https://zcc.example.com:8080')
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ('http', 'https') or not parsed.netloc:
+        raise _invalid('[zvm] cloud_connector_url = %s is not an http:// or '
+                       'https:// URL; set it to the z/VM Cloud Connector\'s '
+                       'URL, e.g. https://zcc.example.com:8080' % url)
+
+
+def sample_names():
+    """Instance names the configured template gives for sample ids."""
+    names = []
+    for instance_id in SAMPLE_INSTANCE_IDS:
+        # Nova's own Instance.name applies the template (ids and %(uuid)s).
+        instance = objects.Instance(id=instance_id, uuid=SAMPLE_UUID)
+        names.append((instance_id, instance.name))
+    return names
+
+
+def _check_name_template():
+    for instance_id, name in sample_names():
+        if not zvm_userid.is_valid(name):
+            raise _invalid(
+                '[DEFAULT] instance_name_template = %(tpl)s gives %(name)r '
+                'for instance id %(id)#x, which is not a valid z/VM userid; '
+                '%(fix)s' % {'tpl': CONF.instance_name_template,
+                             'name': name, 'id': instance_id,
+                             'fix': zvm_userid.FIX_HINT})
+
+
+def _check_ca_file():
+    path = CONF.zvm.ca_file
+    if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
+        raise _invalid('[zvm] ca_file = %s is missing or not readable by '
+                       'nova-compute; point it at the PEM file of the CA '
+                       'that signed the Cloud Connector\'s certificate and '
+                       'make it readable, or unset it to use the system\'s '
+                       'CA bundle' % path)
+
+
+def _check_token_file():
+    path = CONF.zvm.token_file
+    if not path:
+        return
+    if not os.path.isfile(path):
+        raise _invalid('[zvm] token_file = %s does not exist; copy the Cloud '
+                       'Connector\'s admin token file there (mode 0600, '
+                       'owned by the nova-compute user), or unset it when '
+                       'the connector runs without authentication' % path)
+    if not os.access(path, os.R_OK):
+        raise _invalid('[zvm] token_file = %s is not readable by '
+                       'nova-compute; make it owned by the nova-compute '
+                       'user with mode 0600' % path)
+    mode = stat.S_IMODE(os.stat(path).st_mode)
+    if mode & (stat.S_IRGRP | stat.S_IROTH):
+        LOG.warning('[zvm] token_file %(path)s is readable by other users '
+                    '(mode %(mode)04o); restrict it with chmod 0600',
+                    {'path': path, 'mode': mode})
+
+
+def check_connector(client):
+    """Ask the connector for its version, a token and the disk pool.
+
+    :returns: True when the connector answered, False when it could not be
+        reached (logged as one warning line, no traceback)
+    :raises InvalidConfiguration: when the connector refuses the token or
+        does not know the disk pool
+    """
+    url = CONF.zvm.cloud_connector_url
+    try:
+        version = client.version()
+        # An authenticated call: proves the token works, and the pool.
+        pool = client.host_diskpool_get_info(disk_pool=CONF.zvm.disk_pool)
+    except (zvm_exception.ConnectionFailed, zvm_exception.Timeout,
+            zvm_exception.Busy) as err:
+        LOG.warning('The z/VM Cloud Connector at %(url)s is not reachable '
+                    '(%(err)s); nova-compute keeps running and retries',
+                    {'url': url, 'err': err})
+        return False
+    except zvm_exception.Unauthorized as err:
+        raise _invalid('The z/VM Cloud Connector at %s refused the admin '
+                       'token (%s); set [zvm] token_file to the connector\'s '
+                       'current admin token file' % (url, err)) from err
+    except zvm_exception.ZVMConnectorError as err:
+        raise _invalid('The z/VM Cloud Connector at %s cannot report disk '
+                       'pool %s (%s); set [zvm] disk_pool (TYPE:NAME, e.g. '
+                       'ECKD:POOL1) to a pool of the directory manager, or '
+                       'configure the connector\'s own [zvm] disk_pool'
+                       % (url, CONF.zvm.disk_pool or '(connector default)',
+                          err)) from err
+    LOG.info('Connected to the z/VM Cloud Connector at %(url)s: API version '
+             '%(ver)s, %(auth)s, disk pool %(pool)s with %(free)s of '
+             '%(total)s GB free',
+             {'url': url, 'ver': _api_version(version),
+              'auth': 'token accepted' if CONF.zvm.token_file
+              else 'no authentication',
+              'pool': CONF.zvm.disk_pool or '(connector default)',
+              'free': (pool or {}).get('disk_available', '?'),
+              'total': (pool or {}).get('disk_total', '?')})
+    return True
+
+
+def _api_version(version):
+    if isinstance(version, dict):
+        return version.get('api_version') or version.get('version') or \
+            version
+    return version
