@@ -1,0 +1,123 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""``nova-zvm-lab``: the lab in the foreground, for developers and devstack."""
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import threading
+
+LOG = logging.getLogger('nova_zvm.lab')
+
+PROFILE_DIR = os.path.join(os.path.dirname(__file__), 'profiles')
+
+
+def load_profile(name):
+    """A latency profile: a path to a JSON file, or a bundled name."""
+    if not name:
+        return None
+    path = name
+    if not os.path.exists(path):
+        path = os.path.join(PROFILE_DIR, '%s.json' % name)
+    with open(path) as f:
+        profile = json.load(f)
+    return profile.get('latency', profile)
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(
+        prog='nova-zvm-lab',
+        description='Run the real z/VM Cloud Connector (zvmsdk 1.6.3) on '
+                    'a fake z/VM, on this host only.')
+    p.add_argument('--host', default='127.0.0.1',
+                   help='address to listen on (default 127.0.0.1)')
+    p.add_argument('--port', type=int, default=0,
+                   help='port to listen on (default: a free port)')
+    p.add_argument('--auth', choices=('token', 'none'), default='token',
+                   help='Cloud Connector auth mode (default token)')
+    p.add_argument('--tls', action='store_true',
+                   help='serve HTTPS with a generated self-signed '
+                        'certificate')
+    p.add_argument('--latency-profile', metavar='P',
+                   help="latency profile: a JSON file or a bundled name "
+                        "('zvm')")
+    p.add_argument('--state-dir', metavar='D',
+                   help='directory for all lab state (default: a new temp '
+                        'dir, removed at exit)')
+    p.add_argument('--disk-pool', action='append', metavar='TYPE:NAME',
+                   help='disk pool, ECKD:NAME or FBA:NAME; repeatable; the '
+                        'first is zvmsdk\'s default (default ECKD:POOL1)')
+    p.add_argument('--vswitch', action='append', metavar='NAME',
+                   help='extra vswitch besides VSW1; repeatable')
+    p.add_argument('--user-profile', default='OSDFLT')
+    p.add_argument('--log-level', default='INFO')
+    p.add_argument('--ready-json', action='store_true',
+                   help='print one machine-readable ready line (used by '
+                        'the test fixture)')
+    return p.parse_args(argv)
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    level = getattr(logging, args.log_level.upper(), logging.INFO)
+    handler = logging.StreamHandler(sys.stderr)
+    # smtLayer's and zvmsdk's loggers set their own levels (DEBUG):
+    # filter at the handler so --log-level holds for them too.
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(
+        '%(asctime)s %(levelname)s %(name)s %(message)s'))
+    logging.getLogger().addHandler(handler)
+    logging.getLogger().setLevel(level)
+    own_dir = args.state_dir is None
+    state_dir = args.state_dir or tempfile.mkdtemp(prefix='nova-zvm-lab-')
+    os.makedirs(state_dir, exist_ok=True)
+
+    from nova_zvm.lab import server
+
+    stop = threading.Event()
+
+    def on_signal(signum, frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    lab = server.Lab(state_dir, host=args.host, port=args.port,
+                     auth=args.auth, tls=args.tls,
+                     latency=load_profile(args.latency_profile),
+                     disk_pools=args.disk_pool, vswitches=args.vswitch,
+                     user_profile=args.user_profile,
+                     log_level=args.log_level)
+    try:
+        lab.start()
+        if args.ready_json:
+            print(lab.ready_line(), flush=True)
+        else:
+            print('nova-zvm lab: Cloud Connector at %s' % lab.url)
+            if lab.token_file:
+                print('admin token file: %s' % lab.token_file)
+            if lab.cert_file:
+                print('CA file: %s' % lab.cert_file)
+            print('state dir: %s (Ctrl-C to stop)' % state_dir, flush=True)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        lab.stop()
+        if own_dir:
+            shutil.rmtree(state_dir, ignore_errors=True)
+    return 0

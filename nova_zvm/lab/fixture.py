@@ -1,0 +1,198 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""``LabFixture``: a lab process for one test (or one test class).
+
+The lab runs as its own process (``python -m nova_zvm.lab``) because
+zvmsdk keeps its configuration, database and server sockets in module
+globals: two labs in one process would share them, and nova's eventlet or
+threading mode in the test process must not reach into the server.
+"""
+
+import json
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+import fixtures
+import requests
+
+START_TIMEOUT = 30.0
+CONTROL_TIMEOUT = 30.0
+
+
+class LabError(Exception):
+    pass
+
+
+class ZVMControl(object):
+    """Talks to the lab process's control API (``/_lab/``)."""
+
+    def __init__(self, url, verify=None):
+        self.base = url + '/_lab/'
+        self.session = requests.Session()
+        self.session.trust_env = False
+        self.verify = verify if verify is not None else True
+
+    def _call(self, method, path, body=None):
+        r = self.session.request(method, self.base + path, json=body,
+                                 timeout=CONTROL_TIMEOUT, verify=self.verify)
+        if r.status_code != 200:
+            raise LabError('lab control %s %s: %s %s' % (
+                method, path, r.status_code, r.text))
+        return r.json()
+
+    def state(self):
+        return self._call('GET', 'state')
+
+    def info(self):
+        return self._call('GET', 'info')
+
+    def calls(self):
+        return self._call('GET', 'calls')
+
+    def reset_calls(self):
+        self._call('DELETE', 'calls')
+
+    def inject_fault(self, name, rc, rs=0, nth=1, count=1):
+        """Fail calls of one SMAPI function, CP command or zthin script.
+
+        ``name``: 'Image_Activate', 'QUERY USER' (a prefix of a CP
+        command's words) or 'unpackdiskimage'. The nth call fails, and
+        ``count``-1 more after it (``count=0``: every call from the nth).
+        """
+        return self._call('POST', 'faults', {'name': name, 'rc': rc,
+                                             'rs': rs, 'nth': nth,
+                                             'count': count})
+
+    def clear_faults(self):
+        self._call('DELETE', 'faults')
+
+    def set_latency(self, latency):
+        """Seconds per name: {'Image_Create_DM': 0.5, 'cp:*': 0.002}."""
+        return self._call('PUT', 'latency', latency)
+
+    def rest_calls(self):
+        return self._call('GET', 'rest_calls')
+
+    def reset_rest_calls(self):
+        self._call('DELETE', 'rest_calls')
+
+    def set_power(self, userid, power):
+        """Set a guest's power (on, off, paused) behind the connector."""
+        self._call('POST', 'users/%s/power' % userid.upper(),
+                   {'power': power})
+
+    def add_console_output(self, userid, text):
+        self._call('POST', 'users/%s/console' % userid.upper(),
+                   {'text': text})
+
+
+class LabFixture(fixtures.Fixture):
+    """The real Cloud Connector on a fake z/VM, on 127.0.0.1.
+
+    Attributes once set up: ``url``, ``token_file`` (None with
+    auth='none'), ``ca_file`` (None without TLS), ``zvm`` (ZVMControl),
+    ``state_dir``, ``log_file``.
+    """
+
+    def __init__(self, auth='token', tls=False, latency_profile=None,
+                 disk_pools=None, vswitches=None, user_profile='OSDFLT',
+                 log_level='INFO'):
+        super().__init__()
+        self.auth = auth
+        self.tls = tls
+        self.latency_profile = latency_profile
+        self.disk_pools = disk_pools
+        self.vswitches = vswitches
+        self.user_profile = user_profile
+        self.log_level = log_level
+        self.process = None
+
+    def _setUp(self):
+        self.state_dir = tempfile.mkdtemp(prefix='nova-zvm-lab-')
+        self.addCleanup(shutil.rmtree, self.state_dir, True)
+        self.log_file = os.path.join(self.state_dir, 'lab.log')
+        cmd = [sys.executable, '-m', 'nova_zvm.lab', '--ready-json',
+               '--host', '127.0.0.1', '--port', '0',
+               '--auth', self.auth, '--state-dir', self.state_dir,
+               '--user-profile', self.user_profile,
+               '--log-level', self.log_level]
+        if self.tls:
+            cmd.append('--tls')
+        if self.latency_profile:
+            cmd += ['--latency-profile', self.latency_profile]
+        for pool in self.disk_pools or []:
+            cmd += ['--disk-pool', pool]
+        for vsw in self.vswitches or []:
+            cmd += ['--vswitch', vsw]
+        env = dict(os.environ)
+        # The lab's own logs go to its file; nothing must proxy loopback.
+        for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY',
+                    'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'):
+            env.pop(var, None)
+        log = open(self.log_file, 'ab')
+        self.addCleanup(log.close)
+        self.process = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=log, stdin=subprocess.DEVNULL,
+            env=env, cwd=self.state_dir)
+        self.addCleanup(self._stop)
+        info = self._wait_ready()
+        self.url = info['url']
+        self.token_file = info['token_file']
+        self.ca_file = info['ca_file']
+        self.zvm = ZVMControl(self.url, verify=self.ca_file)
+
+    def _wait_ready(self):
+        deadline = time.monotonic() + START_TIMEOUT
+        out = self.process.stdout
+        buf = b''
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([out], [], [], 0.2)
+            if ready:
+                chunk = os.read(out.fileno(), 65536)
+                if not chunk:
+                    break
+                buf += chunk
+                for line in buf.decode(errors='replace').splitlines():
+                    if line.startswith('NOVA_ZVM_LAB_READY '):
+                        return json.loads(line.split(' ', 1)[1])
+            elif self.process.poll() is not None:
+                break
+        raise LabError('the lab did not start (exit code %s); see %s:\n%s'
+                       % (self.process.poll(), self.log_file,
+                          self._log_tail()))
+
+    def _log_tail(self):
+        try:
+            with open(self.log_file, 'rb') as f:
+                return f.read()[-4000:].decode(errors='replace')
+        except OSError:
+            return ''
+
+    def _stop(self):
+        p = self.process
+        if p is None or p.poll() is not None:
+            return
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait(10)
+        p.stdout.close()

@@ -1,0 +1,423 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""Fake SMAPI (with DirMaint behind it), answered the way ``smcli`` does.
+
+``smcli <function> --addRCheader <operands>`` prints a header line
+``"<overallRC> <rc> <rs> (details) <text>"`` and the response body; on
+failure it exits non-zero and smtLayer parses that header, so an error
+(real or injected) travels through smtLayer's and zvmsdk's own error
+paths. Return/reason codes follow the SMAPI reference where the server
+tests for them (e.g. 400/4 "image not found", 200/8 "already active",
+200/12 "not active").
+"""
+
+import os
+
+from nova_zvm.lab import zvm as fake_zvm
+
+
+class SMAPIError(fake_zvm.CommandFailed):
+    def __init__(self, rc, rs, text=''):
+        super().__init__(8, '8 %d %d (details) %s\n%s\n' % (rc, rs, text,
+                                                            text))
+
+
+def parse_operands(args):
+    """smcli operands as {flag: [values]}; '-f IMMED' may be one token."""
+    tokens = []
+    for a in args:
+        if a.startswith('-') and ' ' in a:
+            flag, _, value = a.partition(' ')
+            tokens.extend([flag, value])
+        else:
+            tokens.append(a)
+    ops = {}
+    i = 0
+    while i < len(tokens):
+        t = tokens[i]
+        if t.startswith('-') and len(t) == 2:
+            value = tokens[i + 1] if i + 1 < len(tokens) else ''
+            ops.setdefault(t, []).append(value)
+            i += 2
+        else:
+            ops.setdefault('', []).append(t)
+            i += 1
+    return ops
+
+
+def _one(ops, flag, default=None):
+    return ops.get(flag, [default])[0]
+
+
+def _last(ops, flag, default=None):
+    # "SMAPI <target> API <fn> --operands -T x": smtLayer passes its own
+    # -T <target> first, the caller's operands after it.
+    return ops.get(flag, [default])[-1]
+
+
+def _keywords(ops):
+    """-k KEY=VALUE operands as a dict (keys upper-cased)."""
+    kw = {}
+    for item in ops.get('-k', []):
+        key, _, value = item.partition('=')
+        kw[key.strip().upper()] = value.strip()
+    return kw
+
+
+def memory_mb(text):
+    text = text.strip().upper()
+    num, unit = float(text[:-1]), text[-1]
+    return int(num * {'K': 1.0 / 1024, 'M': 1, 'G': 1024, 'T': 1024 * 1024}[
+        unit])
+
+
+def mem_text(mb):
+    return '%dG' % (mb // 1024) if mb % 1024 == 0 and mb else '%dM' % mb
+
+
+class SMAPI(object):
+    def __init__(self, zvm):
+        self.zvm = zvm
+
+    def call(self, function, args):
+        fault = self.zvm.record('smapi', function)
+        if fault is not None:
+            raise SMAPIError(fault.rc, fault.rs,
+                             'nova-zvm lab: injected fault on %s' % function)
+        handler = getattr(self, 'do_' + function, None)
+        if handler is None:
+            raise fake_zvm.NotEmulated(
+                'SMAPI function', function,
+                '8 99 99 (details) nova-zvm lab: SMAPI function %s is not '
+                'emulated\nnova-zvm lab: SMAPI function %s is not emulated'
+                % (function, function))
+        ops = parse_operands(args)
+        with self.zvm.lock:
+            body = handler(ops)
+        return '0 0 0 (details) None\n' + (body or '')
+
+    def _user(self, ops, flag='-T'):
+        userid = _one(ops, flag, '').upper()
+        user = self.zvm.get_user(userid)
+        if user is None:
+            # "Image not found"
+            raise SMAPIError(400, 4, 'Image %s not found' % userid)
+        return userid, user
+
+    # -- host --------------------------------------------------------------
+    def do_System_Processor_Query(self, ops):
+        n = self.zvm.host['cpus_total']
+        lines = ['Partition mode: ESA', '',
+                 'ADDRESS STATUS TYPE CORE_ID']
+        for i in range(n):
+            status = 'MASTER' if i == 0 else 'ALTERNATE'
+            lines.append('%02X %s IFL %04X' % (i, status, i))
+        return '\n'.join(lines) + '\n'
+
+    def do_System_Information_Query(self, ops):
+        mem = mem_text(self.zvm.host['memory_mb'])
+        # smtLayer reads the 3rd '='-field of the first word and the 2nd
+        # of the fifth.
+        return ('STORAGE=STORAGE=%s CONFIGURED=%s INC=256M STANDBY=0 '
+                'RESERVED=0\n' % (mem, mem))
+
+    def do_System_Performance_Information_Query(self, ops):
+        used_mb = sum(u['memory_mb'] for u in self.zvm.users.values()
+                      if u['power'] != 'off')
+        return 'MEMORY_IN_USE=%d\n' % (used_mb * 256)
+
+    def do_SSI_Query(self, ops):
+        name = self.zvm.host.get('ssi_name')
+        if not name:
+            return ('ssi_name = \nssi_mode = \nssi_pdr = \n'
+                    'cross_system_timeouts = \noutput.ssiInfoCount = 0\n')
+        return ('ssi_name = %s\nssi_mode = Stable\nssi_pdr = IAS7CM_on_139E\n'
+                'cross_system_timeouts = Enabled\noutput.ssiInfoCount = 1\n'
+                'member_slot = 1\nmember_system_id = %s\n'
+                'member_state = Joined\nmember_pdr_heartbeat = '
+                '12/28/2026_05:10:21\nmember_received_heartbeat = '
+                '12/28/2026_05:10:21\n'
+                % (name, self.zvm.host['system_name']))
+
+    def do_Image_Volume_Space_Query_DM(self, ops):
+        query = _one(ops, '-q', '1')
+        names = (_one(ops, '-n', '*') or '*').upper().split()
+        pools = [n for n in sorted(self.zvm.pools)
+                 if '*' in names or n in names]
+        lines = []
+        for i, name in enumerate(pools):
+            pool = self.zvm.pools[name]
+            dev = '3390-54' if pool['type'] == 'ECKD' else '9336-00'
+            vol = 'LAB%03d' % (i + 1)
+            if query == '1':
+                lines.append('%s %s' % (name, vol) if _one(ops, '-e') != '1'
+                             else '%s %s %d' % (vol, dev[:4],
+                                                pool['total']))
+            elif query == '2':
+                lines.append('%s %s 1 %d %s' % (vol, dev, pool['free'], name))
+            elif query == '3':
+                used = pool['total'] - pool['free']
+                lines.append('%s %s 1 %d %s' % (vol, dev, used, name))
+        return '\n'.join(lines) + ('\n' if lines else '')
+
+    # -- directory ---------------------------------------------------------
+    def do_Image_Name_Query_DM(self, ops):
+        return ''.join('%s\n' % u for u in sorted(self.zvm.users))
+
+    def do_Image_Query_DM(self, ops):
+        userid, user = self._user(ops)
+        return '\n'.join(self.directory(userid, user)) + '\n'
+
+    def directory(self, userid, user):
+        """The user's directory entry as DirMaint prints it."""
+        lines = ['USER %s %s %s %s G' % (
+            userid, user.get('password') or 'LBYONLY',
+            mem_text(user['memory_mb']), mem_text(user['max_memory_mb']))]
+        if user['profile']:
+            lines.append('INCLUDE %s' % user['profile'])
+        lines.append('MACHINE ESA %d' % user['max_vcpus'])
+        lines.extend(user['directory_extra'])
+        for i in range(user['vcpus']):
+            lines.append('CPU %02X' % i)
+        if user['ipl']:
+            lines.append('IPL %s' % user['ipl'])
+        for vdev, nic in sorted(user['nics'].items()):
+            line = 'NICDEF %s TYPE QDIO DEVICES 3' % vdev
+            if nic.get('vswitch') and nic.get('persistent_vswitch'):
+                line += ' LAN SYSTEM %s' % nic['vswitch']
+            if nic.get('mac'):
+                line += ' MACID %s' % nic['mac'].replace(':', '')[-6:]
+            lines.append(line)
+        for vdev, disk in sorted(user['minidisks'].items()):
+            dev = '3390' if disk['type'] == 'ECKD' else '9336'
+            lines.append('MDISK %s %s 0001 %d LAB001 %s' % (
+                vdev, dev, disk['size'], disk.get('mode', 'MR')))
+        return lines
+
+    def do_Image_Create_DM(self, ops):
+        userid = _one(ops, '-T', '').upper()
+        if self.zvm.get_user(userid) is not None:
+            raise SMAPIError(400, 8, 'Image %s already defined' % userid)
+        path = _one(ops, '-f')
+        with open(path) as f:
+            entry = [line.strip() for line in f if line.strip()]
+        fields = entry[0].split()
+        # USER <id> <pw> <mem> <maxmem> <classes>
+        memory = memory_mb(fields[3])
+        max_memory = memory_mb(fields[4])
+        profile = None
+        max_vcpus = 1
+        vcpus = 0
+        ipl = None
+        extra = []
+        for line in entry[1:]:
+            words = line.upper().split()
+            if words[:1] == ['INCLUDE']:
+                profile = words[1]
+            elif words[:2] == ['MACHINE', 'ESA']:
+                max_vcpus = int(words[2])
+            elif words[:3] == ['COMMAND', 'DEFINE', 'CPU']:
+                vcpus += 1
+            elif words[:1] == ['IPL']:
+                ipl = words[1]
+            else:
+                extra.append(line)
+        if profile and profile not in self.zvm.profiles:
+            # DirMaint: profile does not exist
+            raise SMAPIError(436, 4, 'Profile %s not found' % profile)
+        user = self.zvm.new_user(userid, vcpus=max(vcpus, 1),
+                                 memory_mb=memory, max_vcpus=max_vcpus,
+                                 max_memory_mb=max_memory, profile=profile,
+                                 ipl=ipl, extra=extra)
+        user['password'] = fields[2]
+        return ''
+
+    def do_Image_Delete_DM(self, ops):
+        userid, user = self._user(ops)
+        self.zvm.delete_user(userid)
+        return ''
+
+    def do_Image_Disk_Create_DM(self, ops):
+        userid, user = self._user(ops)
+        vdev = _one(ops, '-v').upper()
+        if vdev in user['minidisks']:
+            raise SMAPIError(596, 3588, 'Device %s already defined' % vdev)
+        pool_name = _one(ops, '-r', '').upper()
+        size = int(_one(ops, '-z', '0'))
+        pool = self.zvm.pools.get(pool_name)
+        if pool is None:
+            raise SMAPIError(596, 3603, 'Disk pool %s not found' % pool_name)
+        dev_type = _one(ops, '-t')
+        want = 'ECKD' if dev_type == '3390' else 'FBA'
+        if pool['type'] != want:
+            raise SMAPIError(596, 3604, 'Disk pool %s holds %s, not %s'
+                             % (pool_name, pool['type'], dev_type))
+        if not self.zvm.allocate(pool_name, size):
+            raise SMAPIError(596, 3602, 'Not enough free space in disk pool '
+                             '%s' % pool_name)
+        user['minidisks'][vdev] = {'pool': pool_name, 'size': size,
+                                   'unit': pool['unit'], 'type': pool['type'],
+                                   'mode': _one(ops, '-m', 'W'),
+                                   'format': None}
+        return ''
+
+    def do_Image_Disk_Create(self, ops):
+        # Links the new minidisk into a running guest: nothing to track.
+        self._user(ops)
+        return ''
+
+    def do_Image_Disk_Delete_DM(self, ops):
+        userid, user = self._user(ops)
+        vdev = _one(ops, '-v').upper()
+        disk = user['minidisks'].pop(vdev, None)
+        if disk is None:
+            raise SMAPIError(208, 36, 'Device %s not found' % vdev)
+        self.zvm.pools[disk['pool']]['free'] += disk['size']
+        self.zvm.disk_contents.pop((userid, vdev), None)
+        return ''
+
+    def do_Image_Disk_Delete(self, ops):
+        self._user(ops)
+        return ''
+
+    def do_Image_IPL_Set_DM(self, ops):
+        userid, user = self._user(ops)
+        user['ipl'] = _one(ops, '-s').upper()
+        return ''
+
+    def do_Image_IPL_Delete_DM(self, ops):
+        userid, user = self._user(ops)
+        user['ipl'] = None
+        return ''
+
+    # -- power -------------------------------------------------------------
+    def do_Image_Activate(self, ops):
+        userid, user = self._user(ops)
+        if user['power'] != 'off':
+            raise SMAPIError(200, 8, 'Image %s already active' % userid)
+        user['power'] = 'on'
+        user['os_up'] = True
+        user['console'] += ('z/VM V7.3.0 LOGON %s\nIPL %s\nLinux version '
+                            '6.1.0 (nova-zvm lab) booting\n'
+                            % (userid, user['ipl'] or '0100'))
+        return ''
+
+    def do_Image_Deactivate(self, ops):
+        userid, user = self._user(ops)
+        if user['power'] == 'off':
+            raise SMAPIError(200, 12, 'Image %s not active' % userid)
+        user['power'] = 'off'
+        user['os_up'] = False
+        user['console'] += 'LOGOFF %s\n' % userid
+        return ''
+
+    def do_Image_Pause(self, ops):
+        userid, user = self._user(ops)
+        if user['power'] == 'off':
+            raise SMAPIError(200, 12, 'Image %s not active' % userid)
+        pause = _keywords(ops).get('PAUSE', 'YES')
+        user['power'] = 'paused' if pause == 'YES' else 'on'
+        return ''
+
+    def do_Image_Performance_Query(self, ops):
+        names = _last(ops, '-T', '').upper().split()
+        blocks = []
+        for userid in names:
+            user = self.zvm.get_user(userid)
+            if user is None or user['power'] == 'off':
+                continue
+            blocks.append(self.perf_block(userid, user))
+        return '\n\n'.join(blocks) + '\n' if blocks else '%d\n' % len(names)
+
+    def perf_block(self, userid, user):
+        mem_kb = user['memory_mb'] * 1024
+        return '\n'.join([
+            'Guest name: %s' % userid,
+            'Record version: "1"',
+            'Guest flags: "0"',
+            'Used CPU time: "%d uS"' % (1000000 * user['vcpus']),
+            'Elapsed time: "%d uS"' % 3600000000,
+            'Minimum memory: "0 KB"',
+            'Max memory: "%d KB"' % mem_kb,
+            'Shared memory: "0 KB"',
+            'Used memory: "%d KB"' % (mem_kb // 2),
+            'Active CPUs in CEC: "%d"' % self.zvm.host['cpus_total'],
+            'Logical CPUs in VM: "%d"' % self.zvm.host['cpus_total'],
+            'Guest CPUs: "%d"' % user['vcpus'],
+            'Minimum CPU count: "%d"' % user['vcpus'],
+            'Max CPU limit: "10000"',
+            'Processor share: "100"',
+            'Samples CPU in use: "100"',
+            'Samples CPU delay: "10"',
+            'Samples page wait: "0"',
+            'Samples idle: "1000"',
+            'Samples other: "5"',
+            'Samples total: "1115"',
+            'Guest state: "00"',
+        ])
+
+    def do_System_Image_Performance_Query(self, ops):
+        listname = _last(ops, '-T', '').upper()
+        members = self.zvm.namelists.get(listname, [])
+        blocks = [self.perf_block(u, self.zvm.get_user(u)) for u in members
+                  if self.zvm.get_user(u) is not None and
+                  self.zvm.get_user(u)['power'] != 'off']
+        return '\n\n'.join(blocks) + '\n' if blocks else ''
+
+    # -- name lists (the monitor keeps managed guests in one) --------------
+    def do_Name_List_Add(self, ops):
+        name = _one(ops, '-T', '').upper()
+        member = _one(ops, '-n', '').upper()
+        members = self.zvm.namelists.setdefault(name, [])
+        if member not in members:
+            members.append(member)
+        return ''
+
+    def do_Name_List_Remove(self, ops):
+        name = _one(ops, '-T', '').upper()
+        member = _one(ops, '-n', '').upper()
+        members = self.zvm.namelists.get(name, [])
+        if member in members:
+            members.remove(member)
+        return ''
+
+    def do_Name_List_Query(self, ops):
+        name = _one(ops, '-T', '').upper()
+        if name not in self.zvm.namelists:
+            raise SMAPIError(4, 4, 'Name list %s not found' % name)
+        return ''.join('%s\n' % m for m in self.zvm.namelists[name])
+
+    def do_Name_List_Destroy(self, ops):
+        self.zvm.namelists.pop(_one(ops, '-T', '').upper(), None)
+        return ''
+
+    # -- console and reader ------------------------------------------------
+    def do_Image_Console_Get(self, ops):
+        userid, user = self._user(ops)
+        if user['power'] == 'off':
+            raise SMAPIError(8, 8, 'Image %s not logged on' % userid)
+        # CP closes the console spool file and hands it to the caller.
+        path = os.path.join(self.zvm.spool_dir, 'console-%s-%d' % (
+            userid, self.zvm.next_spoolid))
+        with open(path, 'w') as f:
+            f.write(user['console'])
+        self.zvm.spool_add(self.zvm.smt_userid, userid, 'CON', 'T',
+                           '%s CONSOLE' % userid, path,
+                           len(user['console']))
+        return ''
+
+    def do_System_RDR_File_Manage(self, ops):
+        userid, user = self._user(ops)
+        self.zvm.purge_reader(userid)
+        return ''

@@ -1,0 +1,392 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""Fake zthin scripts, IUCV client, vmur, disk tools and local tools.
+
+Everything zvmsdk runs besides ``smcli`` and ``vmcp`` lands here: the
+zthin scripts that move images onto and off minidisks, the IUCV client
+that runs commands inside a guest, ``vmur`` for the spool, the Linux disk
+tools smtLayer runs on a linked minidisk, and the few local tools
+(``hexdump``, ``cp``, ``mv``, ``du``, ``scp``) it runs on image files.
+Local tools act on files inside the lab's state dir only.
+"""
+
+import gzip
+import json
+import os
+import re
+import shutil
+
+from nova_zvm.lab import zvm as fake_zvm
+
+# Header layout read back by zvmsdk (hexdump, fixed offsets): bytes 20-31
+# hold a right-aligned size, 33-35 the unit, and the text names CKD/FBA.
+HEADER_LEN = 64
+
+
+def image_header(disk_type, size, unit, compression=6):
+    kind = 'CKD' if disk_type == 'ECKD' else 'FBA'
+    text = 'z/VM %s Disk Image:%12d %s HLen: 0064 GZIP: %d' % (
+        kind, size, unit, compression)
+    return text.ljust(HEADER_LEN - 1).encode() + b'\n'
+
+
+def parse_header(data):
+    """(type, size, unit) from an image header, or None if it is not one."""
+    text = data[:HEADER_LEN].decode('ascii', 'replace')
+    m = re.match(r'z/VM (CKD|FBA) Disk Image:\s*(\d+) (CYL|BLK)', text)
+    if not m:
+        return None
+    return ('ECKD' if m.group(1) == 'CKD' else 'FBA', int(m.group(2)),
+            m.group(3))
+
+
+def hexdump_c(data):
+    """``hexdump -C`` output, byte for byte (zvmsdk slices it)."""
+    lines = []
+    for off in range(0, len(data), 16):
+        chunk = data[off:off + 16]
+        hexes = ['%02x' % b for b in chunk]
+        left = ' '.join(hexes[:8])
+        right = ' '.join(hexes[8:])
+        hexpart = ('%-23s  %-23s' % (left, right))
+        text = ''.join(chr(b) if 32 <= b < 127 else '.' for b in chunk)
+        lines.append('%08x  %s  |%s|' % (off, hexpart, text))
+    lines.append('%08x' % len(data))
+    return '\n'.join(lines) + '\n'
+
+
+class ZThin(object):
+    def __init__(self, zvm, paths, cp):
+        self.zvm = zvm
+        self.paths = paths
+        self.cp = cp
+        # Minidisks linked to the connector's own machine: device -> disk.
+        self.linked = {}
+        self.next_dev = 0
+
+    def call(self, prog, args):
+        handler = getattr(self, 'do_' + prog.replace('.', '_').replace(
+            '-', '_'), None)
+        fault = self.zvm.record('zthin' if handler else 'cmd', prog)
+        if handler is None:
+            raise fake_zvm.NotEmulated('command', ' '.join([prog] + args))
+        if fault is not None:
+            raise fake_zvm.CommandFailed(
+                fault.rc, 'ERROR: nova-zvm lab: injected fault on %s '
+                '(rc %d rs %d)\n' % (prog, fault.rc, fault.rs))
+        return handler(args)
+
+    def _local(self, path):
+        """Refuse local file operations outside the lab's state dir."""
+        real = os.path.realpath(path)
+        if not real.startswith(os.path.realpath(self.paths['state']) + '/'):
+            raise fake_zvm.CommandFailed(
+                1, 'nova-zvm lab: refusing to touch %s outside the lab '
+                'state dir\n' % path)
+        return real
+
+    # -- local tools -------------------------------------------------------
+    def do_hexdump(self, args):
+        length = None
+        files = []
+        i = 0
+        while i < len(args):
+            if args[i] == '-n':
+                length = int(args[i + 1])
+                i += 2
+            elif args[i].startswith('-'):
+                i += 1
+            else:
+                files.append(args[i])
+                i += 1
+        path = self._local(files[0])
+        if not os.path.exists(path):
+            raise fake_zvm.CommandFailed(
+                1, 'hexdump: %s: No such file or directory\n' % files[0])
+        with open(path, 'rb') as f:
+            data = f.read(length) if length else f.read()
+        return hexdump_c(data)
+
+    def do_cp(self, args):
+        src, dst = [a for a in args if not a.startswith('-')][-2:]
+        shutil.copy(self._local(src), self._local(dst))
+        return ''
+
+    def do_mv(self, args):
+        src, dst = [a for a in args if not a.startswith('-')][-2:]
+        shutil.move(self._local(src), self._local(dst))
+        return ''
+
+    def do_du(self, args):
+        path = self._local(args[-1])
+        return '%d\t%s\n' % (os.path.getsize(path), args[-1])
+
+    def do_scp(self, args):
+        """scp to/from remote_host, as a local copy on this host.
+
+        Nova's in-tree driver hands the connector ``remote_host=user@ip``
+        and paths on its own host; in the lab both are this host, so the
+        copy is local. Only paths inside the state dir or below the
+        system temp dir are allowed.
+        """
+        plain = []
+        skip = False
+        for a in args:
+            if skip:
+                skip = False
+                continue
+            if a in ('-P', '-o', '-i'):
+                skip = True
+                continue
+            if a.startswith('-'):
+                continue
+            plain.append(a)
+        src, dst = plain[-2:]
+        src = src.split(':', 1)[1] if ':' in src else src
+        dst = dst.split(':', 1)[1] if ':' in dst else dst
+        if not os.path.exists(src):
+            raise fake_zvm.CommandFailed(
+                1, 'scp: %s: No such file or directory\n' % src)
+        shutil.copy(src, dst)
+        return ''
+
+    def do_which(self, args):
+        # Only ever used as "which udevadm && udevadm settle".
+        return '/usr/bin/udevadm\n'
+
+    def do_udevadm(self, args):
+        return ''
+
+    # -- guest commands through IUCV ---------------------------------------
+    def do_iucvclnt(self, args):
+        userid, command = args[0].upper(), ' '.join(args[1:])
+        with self.zvm.lock:
+            user = self.zvm.get_user(userid)
+            if user is None or user['power'] != 'on' or not user.get(
+                    'os_up', True) or user.get('reboot_pending'):
+                if user is not None and user.get('reboot_pending'):
+                    # The first probe after "shutdown -r" finds it down.
+                    user['reboot_pending'] = False
+                raise fake_zvm.CommandFailed(
+                    4, 'ERROR: Failed to connect to %s over IUCV: '
+                    'Return code 4, Reason code 0.\n' % userid)
+            return self.guest_command(userid, user, command)
+
+    def guest_command(self, userid, user, command):
+        cmd = command.strip()
+        if cmd == "echo 'ping'" or cmd == 'echo ping':
+            return 'ping\n'
+        if cmd.startswith('shutdown -r'):
+            user['reboot_pending'] = True
+            user['console'] += 'Rebooting.\n'
+            return ''
+        if cmd.startswith('shutdown -h'):
+            user['os_up'] = False
+            user['console'] += 'System halted.\n'
+            return ''
+        if cmd == 'pwd':
+            return '/root\n'
+        if cmd == 'ls /etc/*-release':
+            return '/etc/os-release\n'
+        if cmd == 'cat /etc/os-release':
+            distro = user.get('os_version') or 'rhel8.6'
+            m = re.match(r'([a-z]+)([\d.]+)', distro)
+            name, version = (m.group(1), m.group(2)) if m else (distro, '1')
+            return 'NAME="%s"\nID="%s"\nVERSION_ID="%s"\n' % (name, name,
+                                                              version)
+        if cmd.startswith('cat /proc/cmdline'):
+            return '/dev/dasda1\n'
+        if cmd.startswith('readlink -f'):
+            return cmd.split()[-1] + '\n'
+        if cmd.startswith('cat /proc/dasd/devices'):
+            root = user['ipl'] or '0100'
+            return ('0.0.%s(ECKD) at ( 94:     0) is dasda       : active '
+                    'at blocksize: 4096, 600840 blocks, 2347 MB\n'
+                    % root.lower().zfill(4))
+        if cmd.startswith('uname'):
+            return 'Linux %s 6.1.0 s390x\n' % userid.lower()
+        if cmd.startswith('/usr/bin/zvmguestconfigure'):
+            return ''
+        raise fake_zvm.NotEmulated('guest command (IUCV)', cmd)
+
+    # -- spool (vmur) ------------------------------------------------------
+    def do_vmur(self, args):
+        sub = args[0]
+        with self.zvm.lock:
+            if sub in ('punch', 'pu'):
+                path = self._local(args[-1])
+                spool_copy = os.path.join(self.paths['spool'], '%04d-%s' % (
+                    self.zvm.next_spoolid, os.path.basename(path)))
+                shutil.copy(path, spool_copy)
+                f = self.zvm.spool_add(self.zvm.smt_userid,
+                                       self.zvm.smt_userid, 'PUN', 'A',
+                                       os.path.basename(path), spool_copy,
+                                       os.path.getsize(path))
+                return 'Reader file %04d created.\n' % f['id']
+            if sub in ('list', 'li'):
+                lines = ['ORIGINID FILE CLASS RECORDS  CPY HOLD DATE  TIME'
+                         '     NAME      TYPE     DIST']
+                for f in sorted(self.zvm.spool.values(),
+                                key=lambda f: f['id']):
+                    if f['owner'] != self.zvm.smt_userid:
+                        continue
+                    lines.append('%-8s %04d %s %s 00000001 001 NONE '
+                                 '11/24 08:00:00 %-8s %-8s %s' % (
+                                     f['origin'], f['id'], f['class'],
+                                     f['type'], f['name'][:8], 'FILE',
+                                     f['origin']))
+                return '\n'.join(lines) + '\n'
+            if sub in ('re', 'receive'):
+                spoolid = int([a for a in args[1:]
+                               if not a.startswith('-')][0])
+                f = self.zvm.spool.get(spoolid)
+                if f is None:
+                    raise fake_zvm.CommandFailed(
+                        1, 'vmur: Spool file %d does not exist\n' % spoolid)
+                with open(f['path']) as fh:
+                    return fh.read()
+        raise fake_zvm.NotEmulated('command', 'vmur ' + ' '.join(args))
+
+    # -- minidisks linked to the connector ---------------------------------
+    def _disk(self, userid, vdev):
+        user = self.zvm.get_user(userid)
+        if user is None:
+            return None, None
+        return user, user['minidisks'].get(vdev.upper().zfill(4))
+
+    def do_linkdiskandbringonline(self, args):
+        userid, vdev = args[0].upper(), args[1].upper()
+        with self.zvm.lock:
+            user, disk = self._disk(userid, vdev)
+            if disk is None:
+                raise fake_zvm.CommandFailed(
+                    1, 'ERROR: Failed to link %s %s: HCPLNM053E %s not in '
+                    'CP directory\n' % (userid, vdev, userid))
+            dev = 'dasd%s' % chr(ord('a') + self.next_dev % 26)
+            self.next_dev += 1
+            self.linked[dev] = (userid, vdev.zfill(4))
+        return ('linkdiskandbringonline start time: now\n'
+                'Success: Userid %s vdev %s linked at 0%s device name %s\n'
+                'linkdiskandbringonline exit time: now\n'
+                % (userid, vdev, vdev[-3:], dev))
+
+    def _linked_disk(self, device):
+        dev = os.path.basename(device).rstrip('0123456789')
+        userid, vdev = self.linked.get(dev, (None, None))
+        if userid is None:
+            raise fake_zvm.CommandFailed(
+                1, 'nova-zvm lab: %s is not a linked disk\n' % device)
+        return self._disk(userid, vdev)[1]
+
+    def do_offlinediskanddetach(self, args):
+        userid, vdev = args[0].upper(), args[1].upper().zfill(4)
+        for dev, target in list(self.linked.items()):
+            if target == (userid, vdev):
+                del self.linked[dev]
+        return 'Success: %s %s detached\n' % (userid, vdev)
+
+    def do_dasdfmt(self, args):
+        with self.zvm.lock:
+            self._linked_disk(args[-1])['format'] = None
+        return ''
+
+    def do_fdasd(self, args):
+        self._linked_disk(args[-1])
+        return ''
+
+    def do_fdisk(self, args):
+        self._linked_disk(args[0])
+        return ''
+
+    def _mkfs(self, device, fs):
+        with self.zvm.lock:
+            self._linked_disk(device)['format'] = fs
+        return ''
+
+    def do_mkfs(self, args):
+        fs = args[args.index('-t') + 1] if '-t' in args else 'ext2'
+        return self._mkfs(args[-1], fs)
+
+    def do_mkfs_xfs(self, args):
+        return self._mkfs(args[-1], 'xfs')
+
+    def do_mkswap(self, args):
+        return self._mkfs(args[-1], 'swap')
+
+    def do_blockdev(self, args):
+        return ''
+
+    # -- images ------------------------------------------------------------
+    def do_unpackdiskimage(self, args):
+        """Write an image onto a minidisk, checking it fits as zthin does."""
+        userid, vdev, image = args[0].upper(), args[1].upper(), args[2]
+        path = self._local(image)
+        with open(path, 'rb') as f:
+            header = parse_header(f.read(HEADER_LEN))
+        with self.zvm.lock:
+            user, disk = self._disk(userid, vdev)
+            if disk is None:
+                raise fake_zvm.CommandFailed(
+                    3, 'ERROR: Unable to link %s disk %s: it is not '
+                    'defined.\n' % (userid, vdev))
+            if header is None:
+                raise fake_zvm.CommandFailed(
+                    4, 'ERROR: %s is not a z/VM disk image (bad header).\n'
+                    % image)
+            kind, size, unit = header
+            if kind != disk['type']:
+                raise fake_zvm.CommandFailed(
+                    5, 'ERROR: Image disk type %s does not match the target '
+                    'disk type %s.\n' % (kind, disk['type']))
+            if size > disk['size']:
+                raise fake_zvm.CommandFailed(
+                    6, 'ERROR: Image size %d %s is larger than the target '
+                    'disk %s (%d %s).\n' % (size, unit, vdev, disk['size'],
+                                            disk['unit']))
+            # The image path is <repo>/netboot/<os_version>/<name>/<vdev>.
+            parts = path.split(os.sep)
+            disk['image'] = parts[-2]
+            disk['format'] = 'image'
+            user['os_version'] = parts[-3]
+            self.zvm.disk_contents[(userid, vdev.zfill(4))] = {
+                'image': parts[-2], 'os_version': parts[-3],
+                'header': header}
+        return 'Image %s unpacked to %s %s.\n' % (image, userid, vdev)
+
+    def do_creatediskimage(self, args):
+        """Copy a minidisk into an image file with a valid header."""
+        userid, vdev, target = args[0].upper(), args[1].upper(), args[2]
+        level = 6
+        if '--compression' in args:
+            level = int(args[args.index('--compression') + 1])
+        target = self._local(target) if os.path.exists(
+            os.path.dirname(target)) else target
+        with self.zvm.lock:
+            user, disk = self._disk(userid, vdev)
+            if disk is None:
+                raise fake_zvm.CommandFailed(
+                    3, 'ERROR: Unable to link %s disk %s: it is not '
+                    'defined.\n' % (userid, vdev))
+            if user['power'] != 'off':
+                raise fake_zvm.CommandFailed(
+                    2, 'ERROR: %s is logged on; the disk is in use.\n'
+                    % userid)
+            source = self.zvm.disk_contents.get((userid, vdev.zfill(4)), {})
+            payload = json.dumps({'userid': userid, 'vdev': vdev,
+                                  'source_image': source.get('image')})
+            with open(self._local(target), 'wb') as f:
+                f.write(image_header(disk['type'], disk['size'],
+                                     disk['unit'], level))
+                f.write(gzip.compress(payload.encode(), level))
+        return 'Image file %s created.\n' % target

@@ -1,0 +1,70 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+
+"""Injected failures travel through the server's real error path."""
+
+from nova_zvm.tests.unit.lab import base
+
+
+class TestFaults(base.LabTestCase):
+
+    def test_injected_smapi_failure_reaches_the_http_response(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.lab.zvm.inject_fault('Image_Activate', rc=300, rs=12)
+
+        status, env = self.conn.call('POST', '/guests/%s/action' % userid,
+                                     {'action': 'start'})
+
+        self.assertEqual(500, status)
+        self.assertEqual((8, 300, 12),
+                         (env['overallRC'], env['rc'], env['rs']))
+        self.assertIn('Image_Activate', env['errmsg'])
+        self.assertEqual('off', self.user(userid)['power'])
+        # One shot: the next start succeeds.
+        self.conn.action(userid, 'start')
+        self.assertEqual('on', self.user(userid)['power'])
+
+    def test_fault_on_nth_call_only(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.lab.zvm.inject_fault('QUERY USER', rc=1, rs=1, nth=2)
+        path = '/guests/%s/power_state' % userid
+
+        first = self.conn.call('GET', path)
+        second = self.conn.call('GET', path)
+        third = self.conn.call('GET', path)
+
+        self.assertEqual(200, first[0])
+        self.assertEqual(500, second[0])
+        self.assertIn('QUERY USER', second[1]['errmsg'])
+        self.assertEqual(200, third[0])
+
+    def test_unemulated_function_fails_loudly(self):
+        # The lab does not create vswitches (the z/VM admin does).
+        status, env = self.conn.call(
+            'POST', '/vswitches', {'vswitch': {'name': 'NEWVSW',
+                                               'rdev': '1000'}})
+
+        self.assertNotEqual(200, status)
+        self.assertIn('Virtual_Network_Vswitch_Create_Extended is not '
+                      'emulated', env['errmsg'])
+        with open(self.lab.log_file) as f:
+            self.assertIn('is not emulated', f.read())
+
+    def test_calls_are_recorded(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.lab.zvm.reset_calls()
+        self.conn.action(userid, 'start')
+        self.assertIn('smapi:Image_Activate', self.lab.zvm.calls())
