@@ -23,7 +23,7 @@ import stat
 import urllib.parse
 
 from nova import exception as nova_exception
-from nova import objects
+from nova.objects import instance as instance_obj
 from oslo_log import log as logging
 
 from nova_zvm import conf
@@ -74,7 +74,7 @@ def sample_names():
     names = []
     for instance_id in SAMPLE_INSTANCE_IDS:
         # Nova's own Instance.name applies the template (ids and %(uuid)s).
-        instance = objects.Instance(id=instance_id, uuid=SAMPLE_UUID)
+        instance = instance_obj.Instance(id=instance_id, uuid=SAMPLE_UUID)
         names.append((instance_id, instance.name))
     return names
 

@@ -21,7 +21,7 @@ import re
 
 from nova import exception
 
-_VALID = re.compile(r'^[A-Z0-9@#$]{1,8}$')
+_VALID = re.compile(r'[A-Z0-9@#$]{1,8}')
 
 FIX_HINT = ("set [DEFAULT] instance_name_template to a pattern that gives "
             "1 to 8 characters of A-Z, 0-9, @, # or $ for every instance "
@@ -30,13 +30,13 @@ FIX_HINT = ("set [DEFAULT] instance_name_template to a pattern that gives "
 
 def is_valid(userid):
     """True when ``userid`` (any case) is a valid z/VM userid."""
-    return bool(userid) and bool(_VALID.match(userid.upper()))
+    return bool(userid) and bool(_VALID.fullmatch(userid.upper()))
 
 
 def from_name(name):
     """The z/VM userid for an instance name, or InvalidInput explaining why."""
     userid = (name or '').upper()
-    if not _VALID.match(userid):
+    if not _VALID.fullmatch(userid):
         raise exception.InvalidInput(
             reason="instance name %r is not a valid z/VM userid; %s"
             % (name, FIX_HINT))
