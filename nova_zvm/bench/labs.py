@@ -99,7 +99,7 @@ class LabAdmin(object):
         running = set(u.upper() for u in running)
 
         def create(userid):
-            self.call('guest_create', userid, 1, 1024)
+            self.call('guest_create', userid, 1, 1024, disk_list=[])
             if userid.upper() in running:
                 self.call('guest_start', userid)
 
