@@ -24,6 +24,7 @@ import urllib.parse
 
 from nova import exception as nova_exception
 from nova.objects import instance as instance_obj
+from oslo_config import cfg
 from oslo_log import log as logging
 
 from nova_zvm import conf
@@ -57,7 +58,13 @@ def validate_options():
 
 
 def _check_url():
-    url = CONF.zvm.cloud_connector_url
+    try:
+        url = CONF.zvm.cloud_connector_url
+    except (cfg.Error, ValueError) as err:
+        # A URIOpt refuses values without a scheme or host when read.
+        raise _invalid('[zvm] cloud_connector_url is not a valid URL (%s); '
+                       'set it to the z/VM Cloud Connector\'s URL, e.g. '
+                       'https://zcc.example.com:8080' % err) from err
     if not url:
         raise _invalid('[zvm] cloud_connector_url is not set; set it to the '
                        'z/VM Cloud Connector\'s URL, e.g. '
