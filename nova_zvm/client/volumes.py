@@ -1,0 +1,38 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Volume (FCP) calls: attach, detach, the host's connector."""
+
+from nova_zvm.client import base
+from nova_zvm.client import validate
+
+
+class VolumeAPI(base.APIBase):
+
+    def volume_attach(self, connection_info):
+        return self._call('volume_attach', 'POST', '/guests/volumes',
+                          json_body={'info': {'connection': connection_info}})
+
+    def volume_detach(self, connection_info):
+        return self._call('volume_detach', 'DELETE', '/guests/volumes',
+                          json_body={'info': {'connection': connection_info}})
+
+    def get_volume_connector(self, userid, reserve=False,
+                             fcp_template_id=None, sp_name=None):
+        api = 'get_volume_connector'
+        # The connector reads this GET's parameters from a JSON body.
+        return self._call(
+            api, 'GET', base.path('volumes', 'conn',
+                                  validate.userid(api, userid)),
+            json_body={'info': {'reserve': reserve,
+                                'fcp_template_id': fcp_template_id,
+                                'storage_provider': sp_name}})
