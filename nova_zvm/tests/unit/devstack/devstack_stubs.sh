@@ -73,7 +73,7 @@ function install_package {
 }
 
 function get_python_exec_prefix {
-    echo /usr/local/bin
+    echo "${STUB_EXEC_PREFIX:-/usr/local/bin}"
 }
 
 # run_process service command [group] [user]

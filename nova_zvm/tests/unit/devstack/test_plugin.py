@@ -19,10 +19,14 @@ configuration nova would read and on which services run.
 
 import configparser
 import os
+import shlex
+import socket
 import subprocess
 import sys
+import time
 
 import fixtures
+import requests
 import testtools
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__),
@@ -290,3 +294,48 @@ class TestLifecycle(DevstackPluginTestCase):
         self.run_phase('unstack')
 
         self.assertEqual([], self.calls('stop_process'))
+
+
+class TestLabCommand(DevstackPluginTestCase):
+    """The command plugin.sh gives run_process starts the real lab."""
+
+    def _free_port(self):
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            return sock.getsockname()[1]
+
+    def test_lab_command_serves_what_nova_conf_points_at(self):
+        bin_dir = os.path.dirname(sys.executable)
+        if not os.path.exists(os.path.join(bin_dir, 'nova-zvm-lab')):
+            self.skipTest('nova-zvm-lab is not installed next to python')
+        self.run_phase('stack', 'post-config', ZVM_LAB='True',
+                       ZVM_LAB_TLS='True', STUB_EXEC_PREFIX=bin_dir,
+                       ZVM_LAB_PORT=str(self._free_port()))
+        [call] = self.calls('run_process')
+        service, cmd = call.split(' ', 1)
+        self.assertEqual('zvm-lab', service)
+        zvm = self.conf(self.nova_cpu_conf)['zvm']
+
+        env = {k: v for k, v in os.environ.items()
+               if 'proxy' not in k.lower()}
+        lab = subprocess.Popen(shlex.split(cmd), env=env,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        self.addCleanup(lab.wait, 10)
+        self.addCleanup(lab.terminate)
+
+        answer = None
+        deadline = time.monotonic() + 30
+        while answer is None and time.monotonic() < deadline:
+            try:
+                with open(zvm['token_file']) as f:
+                    admin_token = f.read()
+                answer = requests.post(
+                    zvm['cloud_connector_url'] + '/token',
+                    headers={'X-Admin-Token': admin_token},
+                    verify=zvm['ca_file'], timeout=5)
+            except (requests.ConnectionError, OSError):
+                time.sleep(0.2)
+        self.assertIsNotNone(answer, 'the lab did not answer in 30 s')
+        self.assertEqual(200, answer.status_code)
+        self.assertTrue(answer.headers.get('X-Auth-Token'))
