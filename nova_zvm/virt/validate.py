@@ -36,10 +36,10 @@ _FAMILIES = (
     (('ubuntu',), 'ubuntu', ('16', '20', '22')),
 )
 
-SUPPORTED_HINT = ("set the image property os_distro to one of: rhel6-9, "
-                  "sles11, sles12, sles15, ubuntu16, ubuntu20, ubuntu22 or "
-                  "rhcos4 (e.g. os_distro=rhel8.6, or os_distro=rhel with "
-                  "os_version=8.6)")
+SUPPORTED_HINT = ("set the image property os_distro to a distribution and "
+                  "release the connector knows: rhel6-9, sles11, sles12, "
+                  "sles15, ubuntu16, ubuntu20, ubuntu22 or rhcos4 (e.g. "
+                  "os_distro=rhel8.6)")
 
 _VERSION = re.compile(r'^[\s_-]*(\d+(?:\.\d+)*)')
 
@@ -51,8 +51,8 @@ def _unacceptable(image_meta, reason):
 def connector_os_version(image_meta):
     """The ``os_version`` the Cloud Connector expects for this image.
 
-    Accepts ``os_distro`` with its release (``rhel8.6``, ``sles15``) or a
-    bare family plus the ``os_version`` property (``rhel`` + ``8.6``).
+    ``os_distro`` carries the release (``rhel8.6``, ``sles15``): nova's
+    image metadata has no separate version property.
 
     :raises ImageUnacceptable: os_distro missing or not configurable
     """
@@ -69,17 +69,13 @@ def connector_os_version(image_meta):
             continue
         rest = distro[len(prefix):]
         match = _VERSION.match(rest)
-        if not match and not rest.strip():
-            match = _VERSION.match(
-                str(props.get('os_version') or '').strip())
         version = match.group(1) if match else ''
         if version.split('.')[0] in releases:
             return family + version
         raise _unacceptable(
-            image_meta, "os_distro %r (os_version %r) is a release the z/VM "
-            "Cloud Connector cannot configure; %s"
-            % (props.get('os_distro'), props.get('os_version'),
-               SUPPORTED_HINT))
+            image_meta, "os_distro %r names no release the z/VM Cloud "
+            "Connector can configure; %s"
+            % (props.get('os_distro'), SUPPORTED_HINT))
     raise _unacceptable(
         image_meta, "os_distro %r is not a distribution the z/VM Cloud "
         "Connector can configure; %s" % (props.get('os_distro'),
