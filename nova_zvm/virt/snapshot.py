@@ -103,9 +103,9 @@ def snapshot(client, context, instance, image_id, update_task_state,
         _capture(client, instance, userid, name)
         step = 'copying the image from the Cloud Connector'
         exported = _export(client, name, local_path)
+        step = 'uploading the image to Glance'
         update_task_state(task_state=task_states.IMAGE_UPLOADING,
                           expected_state=task_states.IMAGE_PENDING_UPLOAD)
-        step = 'uploading the image to Glance'
         _upload(image_api, context, instance, image_id, local_path,
                 exported.get('os_version'))
     except Exception as err:
@@ -173,8 +173,10 @@ def _export(client, name, local_path):
 
 def _upload(image_api, context, instance, image_id, local_path,
             captured_os_version):
+    # The connector records the guest's os version upper-cased; Glance's
+    # os_distro (and the connector's import) want it lower-case.
     os_distro = (instance.image_meta.properties.get('os_distro') or
-                 captured_os_version)
+                 (captured_os_version or '').lower() or None)
     metadata = {
         'disk_format': 'raw',
         'container_format': 'bare',
