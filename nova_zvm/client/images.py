@@ -107,8 +107,8 @@ class ImageAPI(base.APIBase):
             raise exception.ZVMFailure(
                 errmsg='the connector did not send the file', api=api,
                 status=response.status_code)
-        size = streaming.save(response, dest_path,
-                              chunk_size=self._chunk_size)
+        size = self._transport.download(api, response, dest_path,
+                                        self._chunk_size)
         return {'filesize_in_bytes': size, 'dest_url': dest_path}
 
     def _image_path(self, api, image_name, *rest):

@@ -38,6 +38,7 @@ from requests import adapters
 import urllib3
 
 from nova_zvm.client import auth
+from nova_zvm.client import streaming
 from nova_zvm import exception
 
 LOG = logging.getLogger(__name__)
@@ -124,6 +125,14 @@ class Transport(object):
             token = self.auth.refresh(stale=token)
             response = self._exchange(call, token)
         return response
+
+    def download(self, api, response, dest_path, chunk_size):
+        """Stream a response body into ``dest_path``; return its size."""
+        try:
+            return streaming.save(response, dest_path, chunk_size=chunk_size)
+        except requests.exceptions.RequestException as err:
+            raise exception.ConnectionFailed(
+                errmsg='the download broke off: %s' % err, api=api) from err
 
     def _fetch_token(self, admin_headers):
         # Asking for a token changes nothing: safe to retry, also on 503.
