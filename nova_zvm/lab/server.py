@@ -32,6 +32,7 @@ from wsgiref import simple_server
 from nova_zvm.lab import certs
 from nova_zvm.lab import compat
 from nova_zvm.lab import control
+from nova_zvm.lab import http11
 from nova_zvm.lab import zvm as fake_zvm
 
 LOG = logging.getLogger('nova_zvm.lab')
@@ -142,7 +143,7 @@ def load_zvmsdk(paths):
     return config.CONF
 
 
-class QuietHandler(simple_server.WSGIRequestHandler):
+class QuietHandler(http11.KeepAliveMixin, simple_server.WSGIRequestHandler):
     def setup(self):
         # TLS handshakes run here, in the request's thread, not in the
         # accept loop (the listening socket skips them on accept).
