@@ -41,6 +41,7 @@ from nova.objects import fields as obj_fields
 from oslo_log import log as logging
 
 from nova_zvm import conf
+from nova_zvm.virt import power
 from nova_zvm.virt import userid as zvm_userid
 
 CONF = conf.CONF
@@ -132,24 +133,29 @@ def _capture(client, instance, userid, name):
 
     The connector stops a running guest for the copy and starts it again
     only when the capture succeeds, so a failure would leave it stopped.
+    A paused guest is reported as running and comes back unpaused.
     """
     power_before = client.guest_get_power_state(userid)
+    paused = userid in power.PauseRegistry()
     try:
         client.guest_capture(userid, name, capture_type='rootonly')
     finally:
-        _restore_power_state(client, instance, userid, power_before)
+        _restore_power_state(client, instance, userid, power_before, paused)
 
 
-def _restore_power_state(client, instance, userid, power_before):
+def _restore_power_state(client, instance, userid, power_before, paused):
     try:
-        if client.guest_get_power_state(userid) == power_before:
-            return
-        LOG.info('Restoring power state %s after capture', power_before,
-                 instance=instance)
-        if power_before == 'on':
-            client.guest_start(userid)
-        else:
-            client.guest_stop(userid)
+        power_now = client.guest_get_power_state(userid)
+        if power_now != power_before:
+            LOG.info('Restoring power state %s after capture', power_before,
+                     instance=instance)
+            if power_before == 'on':
+                client.guest_start(userid)
+            else:
+                client.guest_stop(userid)
+        if paused and power_before == 'on':
+            # Pausing a paused guest changes nothing on z/VM.
+            client.guest_pause(userid)
     except Exception as err:
         # Never mask the capture's own outcome; the power sync reports it.
         LOG.warning('Could not restore power state %(state)s after '

@@ -23,6 +23,7 @@ import testtools
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
+from nova_zvm.virt import power
 from nova_zvm.virt import snapshot
 from nova_zvm.virt import spawn
 
@@ -190,6 +191,18 @@ class TestSnapshot(SnapshotTestCase):
 
         self._check_uploaded(image_id)
         self.assertEqual('off', self.power(inst))
+
+    def test_paused_guest_stays_paused(self):
+        inst = self.spawned(power_on=True)
+        # As the driver pauses: the connector call and its own record.
+        self.client.guest_pause(inst.name)
+        power.PauseRegistry().add(inst.name.upper())
+        image_id = self.glance.new_snapshot()
+
+        self.take(inst, image_id)
+
+        self._check_uploaded(image_id)
+        self.assertEqual('paused', self.power(inst))
 
     def test_os_distro_falls_back_to_the_captured_one(self):
         inst = self.spawned(power_on=False)
