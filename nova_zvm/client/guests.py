@@ -28,9 +28,11 @@ class GuestAPI(base.APIBase):
         """
         api = 'guest_create'
         guest = {'userid': validate.userid(api, userid), 'vcpus': vcpus,
-                 'memory': memory}
-        guest.update(base.given(disk_list=disk_list,
-                                user_profile=user_profile,
+                 'memory': memory,
+                 # zvmsdk 1.6.3 fails (HTTP 500) on a guest without disks
+                 # unless it is given an empty list.
+                 'disk_list': disk_list or []}
+        guest.update(base.given(user_profile=user_profile,
                                 max_cpu=max_cpu, max_mem=max_mem, **kwargs))
         return self._call(api, 'POST', '/guests', json_body={'guest': guest})
 
