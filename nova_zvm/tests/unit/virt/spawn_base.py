@@ -40,8 +40,6 @@ from nova_zvm.lab import fixture as lab_fixture
 CONF = conf.CONF
 
 _ids = itertools.count(1)
-_conf_lock = threading.Lock()
-_conf_parsed = False
 
 # Calls that change nothing on z/VM: a validation failure may make these.
 READ_ONLY_PREFIXES = ('GET ', 'POST /token', 'HEAD ')
@@ -54,14 +52,10 @@ def disk_image(cylinders=3338):
     return header.ljust(512, b'\0') + os.urandom(256)
 
 
-def _parse_conf_once():
-    global _conf_parsed
-    with _conf_lock:
-        if not _conf_parsed:
-            # nova's builders (config drive, version string) need a parsed
-            # CONF; no files, no arguments.
-            CONF([], project='nova', default_config_files=[])
-            _conf_parsed = True
+def _parse_conf():
+    # nova's builders (config drive, version string) need a parsed CONF
+    # (no files, no arguments); the Config fixture's cleanup un-parses it.
+    CONF([], project='nova', default_config_files=[])
 
 
 class FakeImageAPI(object):
@@ -131,7 +125,6 @@ class SpawnTestCase(testtools.TestCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        _parse_conf_once()
         cls.lab = lab_fixture.LabFixture(**cls.lab_kwargs)
         cls.lab.setUp()
 
@@ -148,6 +141,7 @@ class SpawnTestCase(testtools.TestCase):
             self.useFixture(fixtures.EnvironmentVariable(var))
         self.tmp = tempfile.mkdtemp(prefix='nova-zvm-spawn-')
         self.addCleanup(shutil.rmtree, self.tmp, True)
+        _parse_conf()
         self.conf = self.useFixture(config_fixture.Config(CONF))
         self.conf.config(instances_path=os.path.join(self.tmp, 'instances'),
                          instance_name_template='s%07d',
