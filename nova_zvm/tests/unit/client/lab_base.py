@@ -13,6 +13,7 @@
 """The client against the lab: the real Cloud Connector on a fake z/VM."""
 
 import gzip
+import io
 import itertools
 import logging
 
@@ -20,6 +21,7 @@ import fixtures
 import testtools
 
 from nova_zvm.client import ZVMClient
+from nova_zvm import exception
 from nova_zvm.lab import fixture as lab_fixture
 
 _numbers = itertools.count(1)
@@ -92,4 +94,19 @@ class LabClientTestCase(testtools.TestCase):
         try:
             client.guest_delete(userid)
         except Exception:
+            pass
+
+    def import_image(self, client, data=None):
+        name = self.new_name()
+        remote = client.file_import(io.BytesIO(data or disk_image()))
+        client.image_import(name, 'file://' + remote,
+                            {'os_version': 'rhel8.6'})
+        self.addCleanup(self.delete_image_quietly, client, name)
+        return name
+
+    @staticmethod
+    def delete_image_quietly(client, name):
+        try:
+            client.image_delete(name)
+        except exception.ZVMConnectorError:
             pass
