@@ -13,14 +13,19 @@
 
 """The lab: the real z/VM Cloud Connector server on a fake z/VM.
 
-STATUS: fixture + CLI work; token (0600 admin token file) and auth none;
-version, host info, disk pools, guest list, guest create (disk_list with
-format/boot disks, user_profile, max_cpu, max_mem), definition info,
-user direct, delete (pool space and grants returned), start, stop,
-softstop (15 s sleep scaled down), reboot, reset, pause/unpause, power
+STATUS: items 1-4 work. Fixture + CLI; token (0600 admin token file) and
+auth none; TLS; version, host info, disk pools, SSI info, guest list,
+guest create (disk_list with format/boot disks, user_profile, max_cpu,
+max_mem), definition info, user direct, delete (pool space returned,
+couplings gone), start/stop/softstop/reboot/reset/pause/unpause, power
 state, guest info, inspect_stats (bulk; running guests only), console
-output; fault injection for SMAPI functions, CP commands and zthin
-scripts; latency per name. Next: images, deploy, networking, capture.
+output; file_import/file_export, image import/query/delete/root disk
+size/export, deploy (header checked against the disk, config drive
+punched to the reader), capture (valid image header); NICs (create,
+delete, couple/uncouple in directory and active), network interface
+(config punched), vswitch list/query/grant/revoke/VLAN; create/config/
+delete disks; resize cpus/mem and live; register/deregister. Fault
+injection and latency per name. Next: latency profile file, scp.
 
 Use it from a test::
 

@@ -150,6 +150,8 @@ def install(dispatcher, zvm, paths):
     for modname in ('smtLayer.getHost', 'smtLayer.getVM'):
         # A module-level ``open`` shadows the builtin for that module only.
         importlib.import_module(modname).open = files
+    from nova_zvm.lab import hostpaths
+    dispatcher.zthin.path_map = hostpaths.install(paths)
     from zvmsdk import constants
     # zvmsdk hard-codes these two outside its configuration.
     constants.SDK_DATA_PATH = paths['sdk_data']

@@ -29,7 +29,6 @@ import tempfile
 import threading
 from wsgiref import simple_server
 
-from nova_zvm.lab import certs
 from nova_zvm.lab import compat
 from nova_zvm.lab import control
 from nova_zvm.lab import http11
@@ -252,6 +251,8 @@ class Lab(object):
             self.host, self.port, app, server_class=ThreadingWSGIServer,
             handler_class=QuietHandler)
         if self.tls:
+            # cryptography is slow to import: only when TLS is asked for.
+            from nova_zvm.lab import certs
             self.cert_file, key_file = certs.make_cert(self.paths['state'])
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             ctx.load_cert_chain(self.cert_file, key_file)

@@ -150,6 +150,11 @@ class SMAPI(object):
                 '12/28/2026_05:10:21\n'
                 % (name, self.zvm.host['system_name']))
 
+    def do_System_WWPN_Query(self, ops):
+        # No FCP devices: the lab has no SCSI volumes (the server asks
+        # at start-up to sync its FCP database).
+        return ''
+
     def do_Image_Volume_Space_Query_DM(self, ops):
         query = _one(ops, '-q', '1')
         names = (_one(ops, '-n', '*') or '*').upper().split()
@@ -188,14 +193,19 @@ class SMAPI(object):
             lines.append('INCLUDE %s' % user['profile'])
         lines.append('MACHINE ESA %d' % user['max_vcpus'])
         lines.extend(user['directory_extra'])
-        for i in range(user['vcpus']):
-            lines.append('CPU %02X' % i)
+        for addr in user_cpu_addrs(user):
+            lines.append('CPU %s' % addr)
         if user['ipl']:
             lines.append('IPL %s' % user['ipl'])
         for vdev, nic in sorted(user['nics'].items()):
+            if not nic.get('defined', True):
+                continue
             line = 'NICDEF %s TYPE QDIO DEVICES 3' % vdev
-            if nic.get('vswitch') and nic.get('persistent_vswitch'):
-                line += ' LAN SYSTEM %s' % nic['vswitch']
+            if nic.get('dir_vswitch'):
+                line += ' LAN SYSTEM %s' % nic['dir_vswitch']
+                if nic.get('dir_vlan') is not None:
+                    line += ' VLAN %s PORTTYPE %s' % (
+                        nic['dir_vlan'], nic.get('porttype') or 'ACCESS')
             if nic.get('mac'):
                 line += ' MACID %s' % nic['mac'].replace(':', '')[-6:]
             lines.append(line)
@@ -212,35 +222,20 @@ class SMAPI(object):
         path = _one(ops, '-f')
         with open(path) as f:
             entry = [line.strip() for line in f if line.strip()]
-        fields = entry[0].split()
-        # USER <id> <pw> <mem> <maxmem> <classes>
-        memory = memory_mb(fields[3])
-        max_memory = memory_mb(fields[4])
-        profile = None
-        max_vcpus = 1
-        vcpus = 0
-        ipl = None
-        extra = []
-        for line in entry[1:]:
-            words = line.upper().split()
-            if words[:1] == ['INCLUDE']:
-                profile = words[1]
-            elif words[:2] == ['MACHINE', 'ESA']:
-                max_vcpus = int(words[2])
-            elif words[:3] == ['COMMAND', 'DEFINE', 'CPU']:
-                vcpus += 1
-            elif words[:1] == ['IPL']:
-                ipl = words[1]
-            else:
-                extra.append(line)
-        if profile and profile not in self.zvm.profiles:
-            # DirMaint: profile does not exist
-            raise SMAPIError(436, 4, 'Profile %s not found' % profile)
-        user = self.zvm.new_user(userid, vcpus=max(vcpus, 1),
-                                 memory_mb=memory, max_vcpus=max_vcpus,
-                                 max_memory_mb=max_memory, profile=profile,
-                                 ipl=ipl, extra=extra)
-        user['password'] = fields[2]
+        # USER <id> <pw> <mem> <maxmem> <classes>, then statements.
+        user = {'vcpus': 1, 'max_vcpus': 1, 'minidisks': {}, 'nics': {}}
+        apply_directory(user, entry)
+        if user['profile'] and user['profile'] not in self.zvm.profiles:
+            # DirMaint: the profile to INCLUDE does not exist
+            raise SMAPIError(436, 4, 'Profile %s not found' % user['profile'])
+        new = self.zvm.new_user(
+            userid, vcpus=user['vcpus'], memory_mb=user['memory_mb'],
+            max_vcpus=user['max_vcpus'],
+            max_memory_mb=user['max_memory_mb'], profile=user['profile'],
+            ipl=user['ipl'], extra=user['directory_extra'])
+        new['password'] = user['password']
+        new['cpu_addrs'] = user.get('cpu_addrs') or ['00']
+        new['nics'] = user['nics']
         return ''
 
     def do_Image_Delete_DM(self, ops):
@@ -308,6 +303,9 @@ class SMAPI(object):
             raise SMAPIError(200, 8, 'Image %s already active' % userid)
         user['power'] = 'on'
         user['os_up'] = True
+        # What the running guest has: its directory at logon.
+        user['active_cpus'] = list(user_cpu_addrs(user))
+        user['active_memory_mb'] = user['memory_mb']
         user['console'] += ('z/VM V7.3.0 LOGON %s\nIPL %s\nLinux version '
                             '6.1.0 (nova-zvm lab) booting\n'
                             % (userid, user['ipl'] or '0100'))
@@ -421,3 +419,374 @@ class SMAPI(object):
         userid, user = self._user(ops)
         self.zvm.purge_reader(userid)
         return ''
+
+    # -- directory statements ----------------------------------------------
+    def _definition_items(self, ops):
+        """-k NAME=KEY=VALUE operands as [(NAME, KEY, VALUE)]."""
+        items = []
+        for item in ops.get('-k', []):
+            parts = item.split('=', 2)
+            items.append((parts[0].upper(), parts[1].upper() if len(
+                parts) > 1 else '', parts[2] if len(parts) > 2 else ''))
+        return items
+
+    def do_Image_Definition_Create_DM(self, ops):
+        userid, user = self._user(ops)
+        addrs = user_cpu_addrs(user)
+        for name, key, value in self._definition_items(ops):
+            if name == 'CPU' and key == 'CPUADDR':
+                addr = value.upper().zfill(2)
+                if addr in addrs:
+                    raise SMAPIError(400, 8, 'CPU %s already defined' % addr)
+                if int(addr, 16) >= user['max_vcpus']:
+                    raise SMAPIError(400, 24, 'CPU %s beyond MACHINE ESA %d'
+                                     % (addr, user['max_vcpus']))
+                addrs.append(addr)
+            else:
+                raise fake_zvm.NotEmulated(
+                    'SMAPI function', 'Image_Definition_Create_DM %s' % name)
+        user['cpu_addrs'] = sorted(addrs)
+        user['vcpus'] = len(user['cpu_addrs'])
+        return ''
+
+    def do_Image_Definition_Delete_DM(self, ops):
+        userid, user = self._user(ops)
+        addrs = user_cpu_addrs(user)
+        for name, key, value in self._definition_items(ops):
+            if name == 'CPU' and key == 'CPUADDR':
+                addr = value.upper().zfill(2)
+                if addr in addrs:
+                    addrs.remove(addr)
+            else:
+                raise fake_zvm.NotEmulated(
+                    'SMAPI function', 'Image_Definition_Delete_DM %s' % name)
+        user['cpu_addrs'] = sorted(addrs)
+        user['vcpus'] = len(user['cpu_addrs'])
+        return ''
+
+    def do_Image_Definition_Update_DM(self, ops):
+        userid, user = self._user(ops)
+        cpus_seen = False
+        for name, key, value in self._definition_items(ops):
+            if name == 'CPU' and key == 'CPUADDR':
+                # Defines the CPU if it is not yet in the directory.
+                user_cpu_addrs(user).append(value.upper().zfill(2))
+                cpus_seen = True
+            elif name == 'SHARE':
+                extra = [line for line in user['directory_extra']
+                         if not line.upper().startswith('SHARE ')]
+                extra.append('SHARE %s %s' % (key, value))
+                user['directory_extra'] = extra
+            else:
+                raise fake_zvm.NotEmulated(
+                    'SMAPI function', 'Image_Definition_Update_DM %s' % name)
+        if cpus_seen:
+            user['cpu_addrs'] = sorted(set(user['cpu_addrs']))
+            user['vcpus'] = len(user['cpu_addrs'])
+        return ''
+
+    # -- directory locking and replacement ---------------------------------
+    def do_Image_Lock_DM(self, ops):
+        userid, user = self._user(ops)
+        if user.get('locked'):
+            raise SMAPIError(400, 12, 'Image %s already locked' % userid)
+        user['locked'] = True
+        return ''
+
+    def do_Image_Unlock_DM(self, ops):
+        userid, user = self._user(ops)
+        if not user.get('locked'):
+            raise SMAPIError(400, 24, 'Image %s not locked' % userid)
+        user['locked'] = False
+        return ''
+
+    def do_Image_Replace_DM(self, ops):
+        """Replace the directory entry (and unlock it), as DirMaint does.
+
+        The statements the lab models (USER, INCLUDE, MACHINE, CPU, IPL,
+        NICDEF, MDISK) update the state; others are kept as text. Minidisks
+        are not reallocated by a replace: MDISK lines must match.
+        """
+        userid, user = self._user(ops)
+        if not user.get('locked'):
+            raise SMAPIError(400, 24, 'Image %s not locked' % userid)
+        with open(_last(ops, '-f')) as f:
+            entry = [line.strip() for line in f if line.strip()]
+        apply_directory(user, entry)
+        user['locked'] = False
+        return ''
+
+    # -- NICs --------------------------------------------------------------
+    def _nic(self, user, vdev, create=False):
+        vdev = vdev.upper().zfill(4)
+        nic = user['nics'].get(vdev)
+        if nic is None and create:
+            nic = user['nics'][vdev] = {
+                'vswitch': None, 'mac': None, 'defined': False,
+                'active': False, 'dir_vswitch': None, 'dir_vlan': None,
+                'active_vswitch': None}
+        return vdev, nic
+
+    def do_Virtual_Network_Adapter_Create_Extended_DM(self, ops):
+        userid, user = self._user(ops)
+        kw = _keywords(ops)
+        vdev, nic = self._nic(user, kw['IMAGE_DEVICE_NUMBER'], create=True)
+        if nic['defined']:
+            raise SMAPIError(400, 12, 'NIC %s already defined' % vdev)
+        nic['defined'] = True
+        if kw.get('MAC_ID'):
+            nic['mac'] = _mac(kw['MAC_ID'])
+        return ''
+
+    def do_Virtual_Network_Adapter_Create_Extended(self, ops):
+        userid, user = self._user(ops)
+        if user['power'] == 'off':
+            raise SMAPIError(200, 12, 'Image %s not active' % userid)
+        vdev, nic = self._nic(user, _keywords(ops)['IMAGE_DEVICE_NUMBER'],
+                              create=True)
+        nic['active'] = True
+        return ''
+
+    def do_Virtual_Network_Adapter_Delete_DM(self, ops):
+        userid, user = self._user(ops)
+        vdev, nic = self._nic(user, _last(ops, '-v'))
+        if nic is None or not nic['defined']:
+            raise SMAPIError(404, 8, 'NIC %s not defined' % vdev)
+        if nic['active']:
+            nic['defined'] = False
+            nic['dir_vswitch'] = nic['dir_vlan'] = None
+        else:
+            del user['nics'][vdev]
+        return ''
+
+    def do_Virtual_Network_Adapter_Delete(self, ops):
+        userid, user = self._user(ops)
+        vdev, nic = self._nic(user, _last(ops, '-v'))
+        if nic is None or not nic['active']:
+            raise SMAPIError(204, 8, 'NIC %s not active' % vdev)
+        nic['active'] = False
+        nic['active_vswitch'] = None
+        if not nic['defined']:
+            del user['nics'][vdev]
+        return ''
+
+    def do_Virtual_Network_Adapter_Connect_Vswitch(self, ops):
+        userid, user = self._user(ops)
+        vdev, nic = self._nic(user, _last(ops, '-v'))
+        name = _last(ops, '-n', '').upper()
+        if nic is None or not nic['active']:
+            raise SMAPIError(204, 8, 'NIC %s not active' % vdev)
+        self._vswitch(name)
+        if userid not in self.zvm.vswitches[name]['grants']:
+            # CP: not authorized to couple to this vswitch
+            raise SMAPIError(204, 28, '%s not authorized for vswitch %s'
+                             % (userid, name))
+        if nic['active_vswitch'] == name:
+            raise SMAPIError(204, 20, 'NIC %s already coupled' % vdev)
+        nic['active_vswitch'] = name
+        return ''
+
+    def do_Virtual_Network_Adapter_Disconnect(self, ops):
+        userid, user = self._user(ops)
+        vdev, nic = self._nic(user, _last(ops, '-v'))
+        if nic is None or not nic['active_vswitch']:
+            raise SMAPIError(204, 48, 'NIC %s not coupled' % vdev)
+        nic['active_vswitch'] = None
+        return ''
+
+    def do_Virtual_Network_Adapter_Disconnect_DM(self, ops):
+        userid, user = self._user(ops)
+        vdev, nic = self._nic(user, _last(ops, '-v'))
+        if nic is None or not nic['dir_vswitch']:
+            raise SMAPIError(212, 32, 'NIC %s not connected' % vdev)
+        nic['dir_vswitch'] = nic['dir_vlan'] = None
+        return ''
+
+    # -- vswitches ---------------------------------------------------------
+    def _vswitch(self, name):
+        vsw = self.zvm.vswitches.get(name.upper())
+        if vsw is None:
+            raise SMAPIError(212, 40, 'Vswitch %s does not exist' % name)
+        return vsw
+
+    def do_Virtual_Network_Vswitch_Query(self, ops):
+        name = _last(ops, '-s', '*').strip("'").upper()
+        names = sorted(self.zvm.vswitches) if name == '*' else [name]
+        lines = []
+        for n in names:
+            self._vswitch(n)
+            lines += ['VSWITCH:  Name: %s' % n,
+                      '  Type: QDIO      Connected: 0    Maxconn: INFINITE',
+                      '  PERSISTENT  RESTRICTED    ETHERNET   Accounting: OFF',
+                      '  USERBASED   VLAN Aware']
+        return '\n'.join(lines) + '\n'
+
+    def do_Virtual_Network_Vswitch_Set_Extended(self, ops):
+        kw = _keywords(ops)
+        vsw = self._vswitch(kw.get('SWITCH_NAME', ''))
+        if 'REVOKE_USERID' in kw:
+            vsw['grants'].pop(kw['REVOKE_USERID'].upper(), None)
+            return ''
+        if 'GRANT_USERID' in kw:
+            grant = vsw['grants'].setdefault(kw['GRANT_USERID'].upper(),
+                                             {'vlan': None})
+            if kw.get('USER_VLAN_ID'):
+                grant['vlan'] = int(kw['USER_VLAN_ID'])
+            return ''
+        raise fake_zvm.NotEmulated(
+            'SMAPI function', 'Virtual_Network_Vswitch_Set_Extended %s'
+            % ' '.join(sorted(kw)))
+
+    def do_Virtual_Network_Vswitch_Query_Extended(self, ops):
+        name = _keywords(ops).get('SWITCH_NAME', '').upper()
+        vsw = self._vswitch(name)
+        basic = [('switch_name', name), ('switch_type', 'QDIO'),
+                 ('port_type', 'ACCESS'), ('queue_memory_limit', '8'),
+                 ('routing_value', 'NONROUTER'), ('vlan_awareness', 'AWARE'),
+                 ('vlan_id', '1'), ('native_vlan_id', '1'),
+                 ('mac_address', '02-00-00-00-00-01'),
+                 ('gvrp_request_attribute', 'NOGVRP'),
+                 ('gvrp_enabled_attribute', 'NOGVRP'),
+                 ('switch_status', '3'), ('link_ag', 'NO'),
+                 ('lag_interval', '0'), ('lag_group', '(NONE)'),
+                 ('IP_timeout', '5'), ('switch_type', 'QDIO'),
+                 ('isolation_status', 'OFF'), ('MAC_protect', 'UNSPECIFIED'),
+                 ('user_port_based', 'USERBASED'), ('vlan_counters', 'OFF')]
+        lines = ['%s: %s' % kv for kv in basic]
+        lines += ['vepa_status: OFF',
+                  'real_device_address: 1000',
+                  'virtual_device_address: 0600',
+                  'controller_name: DTCVSW1',
+                  'port_name: (NONE)',
+                  'device_status: 3',
+                  'device_error_status 1']
+        for port, (userid, grant) in enumerate(sorted(
+                vsw['grants'].items()), 1):
+            vlans = [] if grant['vlan'] is None else [grant['vlan']]
+            lines += ['port_num: %04d' % port,
+                      'grant_userid: %s' % userid,
+                      'promiscuous_mode: NOPROM',
+                      'osd_sim: NOOSDSIM',
+                      'vlan_count: %d' % len(vlans)]
+            lines += ['user_vlan_id: %04d' % v for v in vlans]
+        for userid, vdev, nic in self.zvm.couplings(name, active_only=True):
+            lines += ['adapter_owner: %s' % userid,
+                      'adapter_vdev: %s' % vdev,
+                      'adapter_macaddr: %s' % (nic['mac'] or '').replace(
+                          ':', '-').upper(),
+                      'adapter_type: QDIO']
+        return '\n'.join(lines) + '\n'
+
+    def do_Virtual_Network_Adapter_Query_Extended(self, ops):
+        userid, user = self._user(ops)
+        lines = []
+        for vdev, nic in sorted(user['nics'].items()):
+            if not nic['active']:
+                continue
+            lines += ['adapter_address: %s' % vdev,
+                      'port_type: ACCESS',
+                      'extended_port_status: 0',
+                      'adapter_type: QDIO',
+                      'adapter_status: %s' % (
+                          '02' if nic['active_vswitch'] else '01'),
+                      'lan_owner: SYSTEM',
+                      'lan_name: %s' % (nic['active_vswitch'] or ''),
+                      'mac_address: %s' % (nic['mac'] or '').replace(
+                          ':', '-').upper(),
+                      'mac_address_type: PRIME']
+        return 'adapter_count: %d\n' % sum(
+            1 for n in user['nics'].values() if n['active']) + (
+            '\n'.join(lines) + '\n' if lines else '')
+
+
+def _mac(mac_id):
+    """A full MAC address from DirMaint's 6-digit MACID (prefix 02:00:00)."""
+    m = mac_id.replace(':', '').replace('-', '').upper().zfill(6)[-6:]
+    return '02:00:00:%s:%s:%s' % (m[0:2], m[2:4], m[4:6])
+
+
+def apply_directory(user, entry):
+    """Update a user's state from a full directory entry (list of lines)."""
+    fields = entry[0].split()
+    user['password'] = fields[2]
+    user['memory_mb'] = memory_mb(fields[3])
+    user['max_memory_mb'] = memory_mb(fields[4])
+    user['profile'] = None
+    user['ipl'] = None
+    cpu_addrs = []
+    extra = []
+    seen_nics = set()
+    for line in entry[1:]:
+        words = line.upper().split()
+        if words[:1] == ['INCLUDE']:
+            user['profile'] = words[1]
+        elif words[:2] == ['MACHINE', 'ESA']:
+            user['max_vcpus'] = int(words[2])
+        elif words[:1] == ['CPU']:
+            cpu_addrs.append(words[1].zfill(2))
+        elif words[:3] == ['COMMAND', 'DEFINE', 'CPU']:
+            # makevm defines CPUs this way; DirMaint keeps them as CPU
+            # statements.
+            cpu_addrs.append(words[3].zfill(2))
+        elif words[:1] == ['IPL']:
+            user['ipl'] = words[1]
+        elif words[:1] == ['NICDEF']:
+            vdev = words[1].zfill(4)
+            nic = user['nics'].setdefault(vdev, {
+                'vswitch': None, 'mac': None, 'defined': True,
+                'active': False, 'dir_vswitch': None, 'dir_vlan': None,
+                'active_vswitch': None})
+            nic['defined'] = True
+            if vdev not in seen_nics:
+                # The first NICDEF line of a device resets its options.
+                nic['dir_vswitch'] = nic['dir_vlan'] = None
+                seen_nics.add(vdev)
+            opts = _nicdef_options(words[2:])
+            if 'SYSTEM' in opts:
+                nic['dir_vswitch'] = opts['SYSTEM']
+            if 'VLAN' in opts:
+                nic['dir_vlan'] = int(opts['VLAN'])
+            if 'PORTTYPE' in opts:
+                nic['porttype'] = opts['PORTTYPE']
+            if 'MACID' in opts:
+                nic['mac'] = _mac(opts['MACID'])
+        elif words[:1] == ['MDISK']:
+            continue
+        else:
+            extra.append(line)
+    for vdev in list(user['nics']):
+        if vdev not in seen_nics:
+            nic = user['nics'][vdev]
+            nic['defined'] = False
+            if not nic['active']:
+                del user['nics'][vdev]
+    if cpu_addrs:
+        user['cpu_addrs'] = sorted(set(cpu_addrs))
+        user['vcpus'] = len(user['cpu_addrs'])
+    user['directory_extra'] = extra
+
+
+def user_cpu_addrs(user):
+    addrs = user.get('cpu_addrs')
+    if not addrs:
+        addrs = user['cpu_addrs'] = ['%02X' % i
+                                     for i in range(user['vcpus'])]
+    return addrs
+
+
+def _nicdef_options(words):
+    """NICDEF options as a dict; ``LAN owner name`` gives ``{owner: name}``.
+
+    zvmsdk writes ``NICDEF 1000 TYPE QDIO ... LAN SYSTEM VSW1 [VLAN n]``
+    or, when coupling, a second ``NICDEF 1000 LAN SYSTEM VSW1`` line.
+    """
+    opts = {}
+    i = 0
+    while i + 1 < len(words):
+        if words[i] == 'LAN' and i + 2 < len(words):
+            opts[words[i + 1]] = words[i + 2]
+            i += 3
+        else:
+            opts[words[i]] = words[i + 1]
+            i += 2
+    return opts

@@ -74,6 +74,8 @@ class ZThin(object):
         # Minidisks linked to the connector's own machine: device -> disk.
         self.linked = {}
         self.next_dev = 0
+        # Set by hostpaths.install: maps zvmsdk's hard-coded paths.
+        self.path_map = None
 
     def call(self, prog, args):
         handler = getattr(self, 'do_' + prog.replace('.', '_').replace(
@@ -89,6 +91,8 @@ class ZThin(object):
 
     def _local(self, path):
         """Refuse local file operations outside the lab's state dir."""
+        if self.path_map is not None:
+            path = self.path_map(path)
         real = os.path.realpath(path)
         if not real.startswith(os.path.realpath(self.paths['state']) + '/'):
             raise fake_zvm.CommandFailed(
@@ -214,8 +218,49 @@ class ZThin(object):
             return ('0.0.%s(ECKD) at ( 94:     0) is dasda       : active '
                     'at blocksize: 4096, 600840 blocks, 2347 MB\n'
                     % root.lower().zfill(4))
+        if cmd == 'lscpu --parse=ADDRESS':
+            return ('# The following is the parsable format.\n# Address\n'
+                    + ''.join('%d\n' % int(a, 16)
+                              for a in user.get('active_cpus', [])))
+        m = re.match(r'vmcp def(?:ine)? cpu ((?:[0-9A-Fa-f]{1,2} ?)+)$', cmd)
+        if m:
+            for addr in m.group(1).split():
+                addr = addr.upper().zfill(2)
+                if int(addr, 16) >= user['max_vcpus']:
+                    raise fake_zvm.CommandFailed(
+                        8, 'HCPCPU1458E CPU %s exceeds the maximum\n' % addr)
+                user.setdefault('active_cpus', []).append(addr)
+            return 'CPU %s defined\n' % m.group(1)
+        if cmd.startswith('chcpu') or cmd.startswith('chmem'):
+            if cmd.startswith('chmem -e'):
+                mb = int(cmd.split()[-1].rstrip('Mm'))
+                user['active_memory_mb'] = user.get(
+                    'active_memory_mb', user['memory_mb']) + mb
+            return ''
+        if cmd == 'lsmem':
+            mb = user.get('active_memory_mb', user['memory_mb'])
+            return ('RANGE                                  SIZE  STATE '
+                    'REMOVABLE BLOCK\n'
+                    'Memory block size:       256M\n'
+                    'Total online memory:     %dM\n'
+                    'Total offline memory:      0B\n' % mb)
+        m = re.match(r'vmcp def(?:ine)? stor(?:age)? standby (\d+)M$', cmd)
+        if m:
+            return 'STORAGE = %dM\n' % user['memory_mb']
         if cmd.startswith('uname'):
             return 'Linux %s 6.1.0 s390x\n' % userid.lower()
+        m = re.match(r'vmcp q(?:uery)? ([0-9a-fA-F]{1,4})$', cmd)
+        if m:
+            vdev = m.group(1).upper().zfill(4)
+            nic = user['nics'].get(vdev)
+            if nic is not None and nic.get('active'):
+                return ('%s ON NIC %s  UNIT 000 SUBCHANNEL = 0010\n'
+                        % (vdev, vdev))
+            if vdev in user['minidisks']:
+                return 'DASD %s 3390 LAB001 R/W %d CYL ON DASD\n' % (
+                    vdev, user['minidisks'][vdev]['size'])
+            raise fake_zvm.CommandFailed(
+                8, 'HCPQVD040E Device %s does not exist\n' % vdev)
         if cmd.startswith('/usr/bin/zvmguestconfigure'):
             return ''
         raise fake_zvm.NotEmulated('guest command (IUCV)', cmd)

@@ -236,9 +236,21 @@ class FakeZVM(object):
             pool = self.pools.get(disk['pool'])
             if pool:
                 pool['free'] += disk['size']
-        for vsw in self.vswitches.values():
-            vsw['grants'].pop(userid.upper(), None)
+        # Vswitch grants are CP's and outlive the user: the connector must
+        # revoke them itself (as zvmsdk's delete does).
         return user
+
+    def couplings(self, vswitch=None, active_only=False):
+        """(userid, vdev, nic) for NICs coupled to a vswitch."""
+        out = []
+        for userid, user in sorted(self.users.items()):
+            for vdev, nic in sorted(user['nics'].items()):
+                name = nic.get('active_vswitch')
+                if not name and not active_only:
+                    name = nic.get('dir_vswitch')
+                if name and (vswitch is None or name == vswitch.upper()):
+                    out.append((userid, vdev, nic))
+        return out
 
     def allocate(self, pool_name, size):
         pool = self.pools.get(pool_name.upper())
@@ -250,6 +262,17 @@ class FakeZVM(object):
         return True
 
     # -- snapshot ----------------------------------------------------------
+    @staticmethod
+    def _nic_view(nic):
+        vswitch = nic.get('active_vswitch') or nic.get('dir_vswitch')
+        return {'vswitch': vswitch,
+                'mac': nic.get('mac'),
+                'vlan': nic.get('dir_vlan'),
+                'defined': nic.get('defined', False),
+                'active': nic.get('active', False),
+                'coupled_active': bool(nic.get('active_vswitch')),
+                'coupled_directory': bool(nic.get('dir_vswitch'))}
+
     def state(self):
         with self.lock:
             users = {}
@@ -260,15 +283,24 @@ class FakeZVM(object):
                     'max_memory_mb': u['max_memory_mb'],
                     'profile': u['profile'], 'ipl': u['ipl'],
                     'power': u['power'],
+                    'active_vcpus': len(u.get('active_cpus') or []) if
+                    u['power'] != 'off' else 0,
+                    'active_memory_mb': u.get('active_memory_mb', 0) if
+                    u['power'] != 'off' else 0,
                     'minidisks': copy.deepcopy(u['minidisks']),
-                    'nics': copy.deepcopy(u['nics']),
+                    'nics': {vdev: self._nic_view(nic)
+                             for vdev, nic in u['nics'].items()},
                     'reader': self.reader(uid),
                     'console': u['console'],
                 }
             return {
                 'users': users,
                 'pools': copy.deepcopy(self.pools),
-                'vswitches': copy.deepcopy(self.vswitches),
+                'vswitches': {
+                    name: {'grants': copy.deepcopy(v['grants']),
+                           'couplings': ['%s.%s' % (u, d) for u, d, _ in
+                                         self.couplings(name)]}
+                    for name, v in self.vswitches.items()},
                 'host': dict(self.host),
                 'faults': [f.to_dict() for f in self.faults],
                 'latency': dict(self.latency),

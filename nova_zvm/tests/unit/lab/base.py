@@ -13,6 +13,7 @@
 
 """Shared plumbing for the lab's tests: one lab per test class."""
 
+import gzip
 import itertools
 
 import requests
@@ -65,9 +66,47 @@ class Connector(object):
         guest.update(extra)
         return self.ok('POST', '/guests', {'guest': guest})
 
+    def upload(self, data):
+        """file_import: store bytes on the connector host; returns path."""
+        r = self.session.put(self.lab.url + '/files', data=data, timeout=60,
+                             headers={'Content-Type':
+                                      'application/octet-stream'})
+        r.raise_for_status()
+        return r.json()['output']['dest_url']
+
+    def download(self, connector_path):
+        """file_export: the bytes of a file on the connector host."""
+        r = self.session.post(self.lab.url + '/files', timeout=60,
+                              json={'source_file': connector_path})
+        r.raise_for_status()
+        return r.content
+
+    def import_image(self, name, data, os_version='rhel8.6'):
+        url = self.upload(data)
+        self.ok('POST', '/images', {'image': {
+            'image_name': name, 'url': url,
+            'image_meta': {'os_version': os_version}}})
+        return url
+
     def action(self, userid, action, **body):
         body['action'] = action
         return self.ok('POST', '/guests/%s/action' % userid, body)
+
+
+def disk_image(size, unit='CYL', kind='CKD', payload=b'root fs'):
+    """A z/VM disk image file as creatediskimage writes it.
+
+    Header: bytes 0-19 'z/VM CKD Disk Image:', 20-31 the size right
+    aligned, 33-35 the unit; then the (gzip) disk data.
+    """
+    header = ('z/VM %s Disk Image:%12d %s HLen: 0064 GZIP: 6'
+              % (kind, size, unit)).ljust(63) + '\n'
+    return header.encode() + gzip.compress(payload)
+
+
+def read_header(data):
+    text = data[:64].decode('ascii')
+    return text[:20], int(text[20:32]), text[33:36]
 
 
 class LabTestCase(testtools.TestCase):

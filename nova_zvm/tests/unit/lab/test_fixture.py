@@ -15,6 +15,8 @@
 
 import os
 import stat
+import subprocess
+import sys
 import time
 
 import requests
@@ -66,13 +68,24 @@ class TestFixture(testtools.TestCase):
         lab = self.useFixture(lab_fixture.LabFixture(auth='none', tls=True))
         self.assertTrue(lab.url.startswith('https://127.0.0.1:'))
         self.assertIsNone(lab.token_file)
-        r = requests.post(lab.url + '/token', timeout=10,
-                          verify=lab.ca_file)
-        self.assertEqual(200, r.status_code)
-        r = requests.get(lab.url + '/guests', timeout=10, verify=lab.ca_file)
-        self.assertEqual([], r.json()['output'])
-        self.assertRaises(requests.exceptions.SSLError, requests.get,
-                          lab.url + '/', timeout=10)
+        # The HTTPS client runs in a clean interpreter: other test modules
+        # in this worker may have eventlet-patched ssl, which recurses.
+        script = (
+            'import requests, sys\n'
+            'url, ca = sys.argv[1:]\n'
+            'print(requests.post(url + "/token", timeout=10,'
+            ' verify=ca).status_code)\n'
+            'print(requests.get(url + "/guests", timeout=10,'
+            ' verify=ca).json()["output"])\n'
+            'try:\n'
+            '    requests.get(url + "/", timeout=10)\n'
+            'except requests.exceptions.SSLError:\n'
+            '    print("unverified refused")\n')
+        out = subprocess.run([sys.executable, '-c', script, lab.url,
+                              lab.ca_file], capture_output=True, text=True,
+                             timeout=60)
+        self.assertEqual(['200', '[]', 'unverified refused'],
+                         out.stdout.split('\n')[:3], out.stderr)
 
     def test_two_labs_keep_separate_state(self):
         one = self.useFixture(lab_fixture.LabFixture(auth='none'))
