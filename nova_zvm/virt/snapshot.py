@@ -41,6 +41,7 @@ from nova.objects import fields as obj_fields
 from oslo_log import log as logging
 
 from nova_zvm import conf
+from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import power
 from nova_zvm.virt import userid as zvm_userid
 
@@ -50,6 +51,8 @@ LOG = logging.getLogger(__name__)
 # Prefix of the connector image a capture writes; the image cache skips
 # snapshots in progress and cleans up leftovers of crashed ones.
 CAPTURE_PREFIX = 'nova-snap-'
+
+_CAPTURING = 'capturing the root disk on z/VM'
 
 _in_progress = set()
 _in_progress_lock = threading.Lock()
@@ -100,7 +103,7 @@ def snapshot(client, context, instance, image_id, update_task_state,
     step = 'preparing'
     try:
         update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
-        step = 'capturing the root disk on z/VM'
+        step = _CAPTURING
         _capture(client, instance, userid, name)
         step = 'copying the image from the Cloud Connector'
         exported = _export(client, name, local_path)
@@ -115,8 +118,12 @@ def snapshot(client, context, instance, image_id, update_task_state,
                   instance=instance)
         _delete_glance_image(image_api, context, image_id, instance)
         # Nova's own exceptions (instance deleted meanwhile, unexpected task
-        # state, image deleted) carry meaning to the compute manager.
-        if isinstance(err, nova_exception.NovaException):
+        # state, image deleted) carry meaning to the compute manager, and so
+        # does a guest gone before the capture (the driver turns it into
+        # InstanceNotFound).
+        if isinstance(err, nova_exception.NovaException) or (
+                step == _CAPTURING and
+                isinstance(err, zvm_exception.NotFound)):
             raise
         raise SnapshotFailed(image_id=image_id, instance=instance.uuid,
                              step=step, reason=err) from err

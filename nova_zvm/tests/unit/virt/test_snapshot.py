@@ -279,6 +279,15 @@ class TestSnapshotFailures(SnapshotTestCase):
         self.assert_nothing_left(image_id)
         self.assertEqual('on', self.power(inst))
 
+    def test_guest_gone_is_not_found(self):
+        # The driver turns this into InstanceNotFound: nova's manager then
+        # knows the instance was deleted during the snapshot.
+        inst = self.instance()
+        image_id = self.glance.new_snapshot()
+
+        self.assertRaises(zvm_exception.NotFound, self.take, inst, image_id)
+        self.assert_nothing_left(image_id)
+
     def test_nova_errors_pass_through_after_cleanup(self):
         # The instance was deleted meanwhile: nova's manager knows this
         # exception, so it is not wrapped.
