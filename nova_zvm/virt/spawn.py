@@ -99,7 +99,7 @@ def _plug(client, undo, userid, os_version, nics, hostname):
     for vswitch, vlan in sorted(network.grants_needed(nics).items()):
         # Registered first: a failed VLAN set leaves the grant behind.
         undo.push('revoke %s on vswitch %s' % (userid, vswitch),
-                  teardown.revoke_grants, client, userid, [vswitch])
+                  teardown.revoke_unrecorded, client, userid, [vswitch])
         network.grant(client, userid, vswitch, vlan)
 
 

@@ -13,8 +13,9 @@
 """Destroy: remove a guest and everything a spawn made for it.
 
 Idempotent: a guest that is not there is already destroyed. Vswitch
-grants are not part of the guest's directory entry, so they are revoked
-explicitly; so is the local config drive.
+grants are not part of the guest's directory entry: the connector revokes
+those of coupled NICs, the rest are revoked here. The local config drive
+is removed too.
 """
 
 from nova import exception as nova_exception
@@ -51,6 +52,23 @@ def revoke_grants(client, userid, vswitches):
                                     'err': err})
 
 
+def revoke_unrecorded(client, userid, vswitches):
+    """Revoke grants the connector will not revoke when it deletes the guest.
+
+    The connector revokes the grants of the vswitches it coupled the
+    guest's NICs to; a grant without a recorded couple (a spawn interrupted
+    after granting) is revoked here. Call it before deleting the guest,
+    while the connector still has its NIC records.
+    """
+    try:
+        vswitches = set(vswitches) - network.vswitches_on_connector(client,
+                                                                    userid)
+    except zvm_exception.ZVMConnectorError as err:
+        LOG.warning('Could not list the NICs of %(user)s: %(err)s',
+                    {'user': userid, 'err': err})
+    revoke_grants(client, userid, vswitches)
+
+
 def cleanup_local(instance):
     """Remove the instance's local config drive (and its directory)."""
     configdrive.remove(instance)
@@ -69,13 +87,7 @@ def destroy(client, context, instance, network_info, block_device_info=None,
         # No valid userid: nothing of it can exist on z/VM.
         cleanup_local(instance)
         return
-    vswitches = network.vswitches_of(network_info or [])
-    try:
-        vswitches |= network.vswitches_on_connector(client, userid)
-    except zvm_exception.ZVMConnectorError as err:
-        LOG.warning('Could not list the NICs of %(user)s: %(err)s',
-                    {'user': userid, 'err': err}, instance=instance)
+    revoke_unrecorded(client, userid, network.vswitches_of(network_info or []))
     delete_guest(client, userid)
-    revoke_grants(client, userid, vswitches)
     cleanup_local(instance)
     LOG.info('Destroyed guest %s', userid, instance=instance)
