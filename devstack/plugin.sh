@@ -118,6 +118,13 @@ function configure_nova_zvm {
     _zvm_iniset zvm image_tmp_path "$ZVM_IMAGE_TMP_PATH"
     _zvm_iniset zvm reachable_timeout "$ZVM_REACHABLE_TIMEOUT"
     mkdir -p "$ZVM_IMAGE_TMP_PATH"
+
+    if _zvm_lab_enabled; then
+        # Nothing plugs the lab's NICs into neutron's data plane, so no
+        # network-vif-plugged event ever comes: do not wait for one.
+        _zvm_iniset DEFAULT vif_plugging_is_fatal False
+        _zvm_iniset DEFAULT vif_plugging_timeout 0
+    fi
 }
 
 # start_zvm_lab() - run the lab as a devstack service and wait for it
@@ -142,6 +149,33 @@ function start_zvm_lab {
     if ! wait_for_service $SERVICE_TIMEOUT "$(_zvm_lab_url)/"; then
         die $LINENO "nova-zvm: the lab did not answer on $(_zvm_lab_url)"
     fi
+}
+
+# upload_zvm_lab_image() - a Glance image the lab can deploy
+#
+# A z/VM disk image header (see doc/source/images.rst) of the lab's disk
+# pool type and a small body: the lab checks the header against the root
+# disk, it does not boot the contents.
+function upload_zvm_lab_image {
+    local image_file=$ZVM_LAB_STATE_DIR/$ZVM_LAB_IMAGE_NAME.img
+    local header
+    if [[ "${ZVM_DISK_POOL%%:*}" == "FBA" ]]; then
+        # 1048576 blocks of 512 bytes: 512 MiB, fits a 1 GB root disk.
+        header=$(printf 'z/VM FBA Disk Image:%12d BLK' 1048576)
+    else
+        # 500 cylinders of a 3390: about 425 MB, fits a 1 GB root disk.
+        header=$(printf 'z/VM CKD Disk Image:%12d CYL' 500)
+    fi
+    mkdir -p "$ZVM_LAB_STATE_DIR"
+    printf '%s HLen: 0055 GZIP: 6' "$header" > "$image_file"
+    head -c 65536 /dev/zero >> "$image_file"
+    openstack --os-cloud devstack-admin image create \
+        "$ZVM_LAB_IMAGE_NAME" --public \
+        --disk-format raw --container-format bare \
+        --property os_distro="$ZVM_LAB_IMAGE_OS_DISTRO" \
+        --property architecture=s390x \
+        --property hypervisor_type=zvm \
+        --file "$image_file"
 }
 
 # stop_zvm_lab() - stop the lab service
@@ -169,6 +203,11 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     fi
 elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
     if _zvm_lab_enabled; then
+        if [[ "$ZVM_LAB_IMAGE" == "True" ]] && \
+            is_service_enabled glance g-api; then
+            echo_summary "Uploading the nova-zvm lab image"
+            upload_zvm_lab_image
+        fi
         echo_summary "nova-zvm lab: $(_zvm_lab_url)" \
             "state in $ZVM_LAB_STATE_DIR"
     fi

@@ -92,6 +92,10 @@ function stop_process {
     fi
 }
 
+function openstack {
+    _stub_record openstack "$@"
+}
+
 # wait_for_service timeout url: answers ${STUB_WAIT_RC:-0}.
 function wait_for_service {
     _stub_record wait_for_service "$@"

@@ -216,9 +216,14 @@ class TestStackPostConfig(DevstackPluginTestCase):
         self.assertEqual(os.path.join(self.lab_state, 'etc', 'token.dat'),
                          zvm['token_file'])
         self.assertNotIn('ca_file', zvm)
-        self.assertEqual('nova_zvm.ZVMDriver',
-                         self.conf(self.nova_cpu_conf)['DEFAULT'][
-                             'compute_driver'])
+        self.assert_nova_confs('DEFAULT', {
+            'compute_driver': 'nova_zvm.ZVMDriver',
+            'instance_name_template': 'zvm%05x',
+            'force_config_drive': 'True',
+            # No neutron agent plugs the lab's NICs: nova must not wait.
+            'vif_plugging_is_fatal': 'False',
+            'vif_plugging_timeout': '0',
+        })
 
     def test_lab_with_tls_no_auth_and_latency(self):
         self.run_phase('stack', 'post-config', ZVM_LAB='True',
@@ -274,6 +279,52 @@ class TestLifecycle(DevstackPluginTestCase):
         self.assertIn('http://127.0.0.1:8900', proc.stdout)
         self.assertEqual(1, len(self.calls('run_process')))
         self.assertEqual(['zvm-lab'], self.running())
+
+    def test_extra_uploads_an_image_the_lab_can_deploy(self):
+        services = 'n-api,n-cpu,g-api,glance'
+        self.run_phase('stack', 'post-config', ZVM_LAB='True',
+                       ENABLED_SERVICES=services)
+
+        self.run_phase('stack', 'extra', ZVM_LAB='True',
+                       ENABLED_SERVICES=services)
+
+        image_file = os.path.join(self.lab_state, 'zvm-lab-image.img')
+        [call] = self.calls('openstack')
+        self.assertEqual(
+            '--os-cloud devstack-admin image create zvm-lab-image --public '
+            '--disk-format raw --container-format bare '
+            '--property os_distro=rhel9 --property architecture=s390x '
+            '--property hypervisor_type=zvm --file %s' % image_file, call)
+        # Read the header as the Cloud Connector does: fixed offsets.
+        with open(image_file, 'rb') as f:
+            header = f.read(48).decode('ascii')
+        self.assertTrue(header.startswith('z/VM CKD Disk Image:'))
+        self.assertEqual(500, int(header[20:32]))
+        self.assertEqual('CYL', header[33:36])
+
+    def test_lab_image_matches_an_fba_pool(self):
+        self.run_phase('stack', 'extra', ZVM_LAB='True',
+                       ZVM_DISK_POOL='FBA:POOL2',
+                       ZVM_LAB_IMAGE_NAME='fba-image',
+                       ZVM_LAB_IMAGE_OS_DISTRO='sles15',
+                       ENABLED_SERVICES='n-cpu,g-api')
+
+        [call] = self.calls('openstack')
+        self.assertIn('--property os_distro=sles15', call)
+        with open(os.path.join(self.lab_state, 'fba-image.img'), 'rb') as f:
+            header = f.read(48).decode('ascii')
+        self.assertIn('FBA', header)
+        self.assertEqual(1048576, int(header[20:32]))
+        self.assertEqual('BLK', header[33:36])
+
+    def test_no_lab_image_without_glance_or_when_disabled(self):
+        self.run_phase('stack', 'extra', ZVM_LAB='True',
+                       ENABLED_SERVICES='n-cpu')
+        self.run_phase('stack', 'extra', ZVM_LAB='True',
+                       ZVM_LAB_IMAGE='False',
+                       ENABLED_SERVICES='n-cpu,g-api')
+
+        self.assertEqual([], self.calls('openstack'))
 
     def test_clean_stops_the_lab_and_removes_its_state(self):
         self.run_phase('stack', 'post-config', ZVM_LAB='True')
