@@ -23,6 +23,7 @@ removed, and neither is a connector image nova-zvm did not create.
 """
 
 import os
+import re
 import time
 
 from nova.image import glance
@@ -35,6 +36,9 @@ from nova_zvm.virt import snapshot
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
+
+_UUID = re.compile(r'[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-'
+                   r'[0-9a-f]{12}', re.IGNORECASE)
 
 
 def manage_image_cache(client, image_manager, context, all_instances,
@@ -117,14 +121,18 @@ def _clean_connector(client, image_manager, keep_ids, now, min_age):
 def _clean_tmp_path(keep_ids, now, min_age):
     """Remove old files of image_tmp_path that belong to no kept image.
 
-    Every file nova-zvm writes there has its Glance image id in its path.
+    Every file nova-zvm (and nova's in-tree z/VM driver) writes there has
+    its Glance image id in its path; files without one are not ours.
     """
     root = CONF.zvm.image_tmp_path
     removed = []
     for dirpath, _dirs, files in os.walk(root):
         for fname in files:
             path = os.path.join(dirpath, fname)
-            if any(image_id in path for image_id in keep_ids):
+            relative = os.path.relpath(path, root)
+            if not _UUID.search(relative):
+                continue
+            if any(image_id in relative for image_id in keep_ids):
                 continue
             try:
                 st = os.stat(path)

@@ -140,11 +140,16 @@ class TestImageCache(spawn_base.SpawnTestCase):
         used_id = uuidutils.generate_uuid()
         old_used = self.local_file(used_id, 2 * DAY)
         young = self.local_file(uuidutils.generate_uuid(), 60)
+        # Someone else's file: no image id in its name.
+        foreign = os.path.join(CONF.zvm.image_tmp_path, 'notes.txt')
+        with open(foreign, 'w') as f:
+            f.write('keep me')
+        os.utime(foreign, (time.time() - 9 * DAY,) * 2)
 
         _images, removed = self.run_cache([self.instance(image_ref=used_id)])
 
         self.assertEqual([old_unused], removed)
-        self.assertEqual(sorted([old_used, young]),
+        self.assertEqual(sorted([old_used, young, foreign]),
                          sorted(self.local_files()))
 
     def test_never_an_image_being_imported(self):
