@@ -12,8 +12,13 @@
 
 """Token auth: cached, refreshed once on 401, never shown."""
 
+import io
 import threading
+import time
 
+import requests
+
+from nova_zvm.client import auth
 from nova_zvm import exception
 from nova_zvm.tests.unit.client import base
 
@@ -128,27 +133,32 @@ class TokenTestCase(base.MockedConnectorTestCase):
         self.assertNotIn('X-Auth-Token', self.mock.last_request.headers)
 
     def test_concurrent_refusals_refresh_once(self):
-        connector = _RotatingConnector(self)
-        client = self.client(pool_size=8)
-        client.guest_get_power_state('ABC')
-        connector.issued += 1  # every thread's cached token is now refused
-        errors = []
+        # requests-mock serialises requests, so the race is staged on the
+        # token cache itself: eight threads refused the same token at once.
+        fetched = []
 
-        def power():
-            try:
-                client.guest_get_power_state('ABC')
-            except Exception as err:
-                errors.append(err)
+        def fetch(admin_headers):
+            fetched.append(admin_headers)
+            time.sleep(0.2)  # the others arrive while this one fetches
+            response = requests.Response()
+            response.status_code = 200
+            response.raw = io.BytesIO(b'')
+            response.headers['X-Auth-Token'] = 'T%d' % len(fetched)
+            return response
 
-        threads = [threading.Thread(target=power) for _ in range(8)]
+        token_auth = auth.TokenAuth(self.token_file, fetch)
+        stale = token_auth.current()
+        got = []
+        threads = [threading.Thread(
+            target=lambda: got.append(token_auth.refresh(stale)))
+            for _ in range(8)]
         for thread in threads:
             thread.start()
         for thread in threads:
             thread.join(30)
 
-        self.assertEqual([], errors)
-        # One token at start-up, one refresh shared by all eight threads.
-        self.assertEqual(2, len(self.requests_to('/token')))
+        self.assertEqual(['T2'] * 8, got)
+        self.assertEqual(2, len(fetched))
 
 
 class SecretsTestCase(base.MockedConnectorTestCase):
