@@ -54,14 +54,17 @@ class SwitchableProxy(object):
     """A TCP forwarder to the lab that can go down and come back.
 
     Down, the port refuses connections and open ones are cut, as when the
-    connector's host or process is gone.
+    connector's host or process is gone. Each socket is closed by the
+    thread that waits on it (safe under eventlet too, where closing a
+    socket another green thread waits on breaks the hub).
     """
+
+    POLL = 0.05
 
     def __init__(self, target_host, target_port):
         self._target = (target_host, target_port)
-        self._lock = threading.Lock()
-        self._conns = set()
-        self._listener = None
+        self._stop = threading.Event()
+        self._threads = []
         self.port = None
         self.up()
 
@@ -74,45 +77,45 @@ class SwitchableProxy(object):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(('127.0.0.1', self.port or 0))
         sock.listen(64)
+        sock.settimeout(self.POLL)
         self.port = sock.getsockname()[1]
-        self._listener = sock
-        threading.Thread(target=self._accept, args=(sock,),
-                         daemon=True).start()
+        self._stop = threading.Event()
+        self._start(self._accept, sock, self._stop)
 
     def down(self):
-        with self._lock:
-            listener, self._listener = self._listener, None
-            conns, self._conns = self._conns, set()
-        if listener is not None:
+        """Close the port and cut every connection; return when done."""
+        self._stop.set()
+        threads, self._threads = self._threads, []
+        for thread in threads:
+            thread.join(10)
+
+    def _start(self, target, *args):
+        thread = threading.Thread(target=target, args=args, daemon=True)
+        self._threads.append(thread)
+        thread.start()
+
+    def _accept(self, listener, stop):
+        try:
+            while not stop.is_set():
+                try:
+                    client, _addr = listener.accept()
+                except socket.timeout:
+                    continue
+                try:
+                    upstream = socket.create_connection(self._target,
+                                                        timeout=10)
+                except OSError:
+                    client.close()
+                    continue
+                self._start(self._pump, client, upstream, stop)
+        finally:
             listener.close()
-        for conn in conns:
-            try:
-                conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            conn.close()
 
-    def _accept(self, listener):
-        while True:
-            try:
-                client, _addr = listener.accept()
-            except OSError:
-                return
-            try:
-                upstream = socket.create_connection(self._target, timeout=10)
-            except OSError:
-                client.close()
-                continue
-            with self._lock:
-                self._conns.update((client, upstream))
-            threading.Thread(target=self._pump, args=(client, upstream),
-                             daemon=True).start()
-
-    def _pump(self, a, b):
+    def _pump(self, a, b, stop):
         socks = [a, b]
         try:
-            while True:
-                readable, _, _ = select.select(socks, [], [], 1.0)
+            while not stop.is_set():
+                readable, _, _ = select.select(socks, [], [], self.POLL)
                 for sock in readable:
                     data = sock.recv(65536)
                     if not data:
@@ -126,8 +129,6 @@ class SwitchableProxy(object):
                     sock.close()
                 except OSError:
                     pass
-            with self._lock:
-                self._conns.difference_update(socks)
 
 
 class DriverTestCase(testtools.TestCase):
