@@ -14,6 +14,7 @@
 
 import re
 
+import fixtures
 from nova.compute import task_states
 from nova import exception as nova_exception
 from nova import objects
@@ -21,6 +22,7 @@ from oslo_utils import uuidutils
 import testtools
 
 from nova_zvm import exception as zvm_exception
+from nova_zvm.tests.unit.virt import driver_base
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
 from nova_zvm.virt import power
@@ -316,3 +318,38 @@ class TestCaptureNames(testtools.TestCase):
         # Never the name spawn's ImageManager gives the same image.
         self.assertNotEqual(image.ImageManager.connector_name(image_id),
                             name)
+
+
+class TestDriverSnapshot(driver_base.DriverTestCase):
+    """ZVMDriver.snapshot: what nova's compute manager gets to see."""
+
+    def setUp(self):
+        super().setUp()
+        self.glance = FakeGlance()
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_zvm.virt.snapshot.glance.API', lambda: self.glance))
+
+    @staticmethod
+    def no_op(task_state, expected_state=None):
+        pass
+
+    def test_vanished_guest_is_instance_not_found(self):
+        inst = self.instance()
+        image_id = self.glance.new_snapshot()
+
+        self.assertRaises(nova_exception.InstanceNotFound,
+                          self.driver.snapshot, self.context, inst, image_id,
+                          self.no_op)
+        self.assertNotIn(image_id, self.glance.images)
+
+    def test_failed_capture_is_a_clear_nova_error(self):
+        inst = self.guest(power='on')    # a guest without any disk
+        image_id = self.glance.new_snapshot()
+
+        err = self.assertRaises(snapshot.SnapshotFailed,
+                                self.driver.snapshot, self.context, inst,
+                                image_id, self.no_op)
+
+        self.assertIn('capturing the root disk', str(err))
+        self.assertNotIn(image_id, self.glance.images)
+        self.assertEqual('on', self.zvm_power(inst))
