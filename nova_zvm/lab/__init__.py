@@ -25,7 +25,9 @@ punched to the reader), capture (valid image header); NICs (create,
 delete, couple/uncouple in directory and active), network interface
 (config punched), vswitch list/query/grant/revoke/VLAN; create/config/
 delete disks; resize cpus/mem and live; register/deregister. Fault
-injection and latency per name. Next: latency profile file, scp.
+injection (SMAPI, CP, zthin; nth/every call; rc/rs) and latency per name
+or profile (``profiles/zvm.json``); scp to/from remote_host done as a
+local copy (nova's in-tree driver). All of items 1-7.
 
 Use it from a test::
 

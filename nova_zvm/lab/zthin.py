@@ -66,6 +66,11 @@ def hexdump_c(data):
     return '\n'.join(lines) + '\n'
 
 
+# Local tools zvmsdk runs on the connector host itself (logged as 'cmd:').
+LOCAL_TOOLS = frozenset(['hexdump', 'cp', 'mv', 'du', 'scp', 'which',
+                         'udevadm'])
+
+
 class ZThin(object):
     def __init__(self, zvm, paths, cp):
         self.zvm = zvm
@@ -80,7 +85,8 @@ class ZThin(object):
     def call(self, prog, args):
         handler = getattr(self, 'do_' + prog.replace('.', '_').replace(
             '-', '_'), None)
-        fault = self.zvm.record('zthin' if handler else 'cmd', prog)
+        kind = 'cmd' if handler is None or prog in LOCAL_TOOLS else 'zthin'
+        fault = self.zvm.record(kind, prog)
         if handler is None:
             raise fake_zvm.NotEmulated('command', ' '.join([prog] + args))
         if fault is not None:
@@ -137,12 +143,13 @@ class ZThin(object):
         return '%d\t%s\n' % (os.path.getsize(path), args[-1])
 
     def do_scp(self, args):
-        """scp to/from remote_host, as a local copy on this host.
+        """scp to/from ``remote_host``, done as a local copy.
 
-        Nova's in-tree driver hands the connector ``remote_host=user@ip``
-        and paths on its own host; in the lab both are this host, so the
-        copy is local. Only paths inside the state dir or below the
-        system temp dir are allowed.
+        zvmsdk moves images and config drives with scp when a caller
+        passes ``remote_host=user@host`` (nova's in-tree driver does). In
+        the lab the "remote" host is this one, so the copy is local: the
+        ``host:path`` side may be any path, the connector's side must be
+        inside the lab's state dir. No network connection is made.
         """
         plain = []
         skip = False
@@ -153,16 +160,23 @@ class ZThin(object):
             if a in ('-P', '-o', '-i'):
                 skip = True
                 continue
-            if a.startswith('-'):
+            if a.startswith('-') or not a.strip():
                 continue
             plain.append(a)
         src, dst = plain[-2:]
-        src = src.split(':', 1)[1] if ':' in src else src
-        dst = dst.split(':', 1)[1] if ':' in dst else dst
-        if not os.path.exists(src):
+        if ':' in src:
+            src, dst = src.split(':', 1)[1], self._local(dst)
+        elif ':' in dst:
+            src, dst = self._local(src), dst.split(':', 1)[1]
+        else:
+            src, dst = self._local(src), self._local(dst)
+        if not os.path.isfile(src):
             raise fake_zvm.CommandFailed(
                 1, 'scp: %s: No such file or directory\n' % src)
-        shutil.copy(src, dst)
+        try:
+            shutil.copy(src, dst)
+        except OSError as e:
+            raise fake_zvm.CommandFailed(1, 'scp: %s: %s\n' % (dst, e))
         return ''
 
     def do_which(self, args):

@@ -159,9 +159,7 @@ class FakeZVM(object):
         label = '%s:%s' % (kind, name)
         with self.lock:
             self._calls.append(label)
-            delay = self.latency.get(name, self.latency.get(label))
-            if delay is None:
-                delay = self.latency.get('%s:*' % kind, 0)
+            delay = self._delay(kind, name)
             fault = None
             for f in self.faults:
                 if _matches(f.name, kind, name) and f.check():
@@ -170,6 +168,25 @@ class FakeZVM(object):
         if delay:
             time.sleep(float(delay))
         return fault
+
+    def _delay(self, kind, name):
+        """Latency for one call: the most specific name in the profile.
+
+        Tried in order: the exact name ('Image_Create_DM', 'QUERY USER X'),
+        'kind:name', for CP each shorter prefix of its words ('QUERY USER',
+        'QUERY', with or without 'cp:'), then 'kind:*', then '*'.
+        """
+        keys = [name, '%s:%s' % (kind, name)]
+        if kind == 'cp':
+            words = name.split()
+            for n in range(len(words) - 1, 0, -1):
+                prefix = ' '.join(words[:n])
+                keys += [prefix, 'cp:' + prefix]
+        keys += ['%s:*' % kind, '*']
+        for key in keys:
+            if key in self.latency:
+                return float(self.latency[key])
+        return 0
 
     def calls(self):
         with self.lock:

@@ -11,7 +11,9 @@
 # under the License.
 
 
-"""Injected failures travel through the server's real error path."""
+"""Injected failures and latency travel through the real server."""
+
+import time
 
 from nova_zvm.tests.unit.lab import base
 
@@ -68,3 +70,43 @@ class TestFaults(base.LabTestCase):
         self.lab.zvm.reset_calls()
         self.conn.action(userid, 'start')
         self.assertIn('smapi:Image_Activate', self.lab.zvm.calls())
+
+
+class TestLatency(base.LabTestCase):
+
+    def test_latency_per_function_slows_that_call_only(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.lab.zvm.set_latency({'Image_Activate': 0.6})
+        self.addCleanup(self.lab.zvm.set_latency, {})
+
+        started = time.monotonic()
+        self.conn.action(userid, 'start')
+        slow = time.monotonic() - started
+        started = time.monotonic()
+        self.conn.ok('GET', '/guests/%s/power_state' % userid)
+        fast = time.monotonic() - started
+
+        self.assertGreaterEqual(slow, 0.6)
+        self.assertLess(fast, 0.6)
+
+    def test_cp_latency_by_command_prefix(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.lab.zvm.set_latency({'cp:QUERY USER': 0.3})
+        self.addCleanup(self.lab.zvm.set_latency, {})
+
+        started = time.monotonic()
+        self.conn.ok('GET', '/guests/%s/power_state' % userid)
+
+        self.assertGreaterEqual(time.monotonic() - started, 0.3)
+
+
+class TestLatencyProfile(base.LabTestCase):
+
+    lab_kwargs = {'latency_profile': 'zvm', 'auth': 'none'}
+
+    def test_bundled_profile_is_loaded(self):
+        latency = self.lab.zvm.state()['latency']
+        self.assertGreater(latency['zthin:unpackdiskimage'], 1.0)
+        self.assertLess(latency['cp:*'], 0.01)

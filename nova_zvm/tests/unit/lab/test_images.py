@@ -13,6 +13,10 @@
 
 """Images through the real server: import, deploy, capture, export."""
 
+import os
+
+import fixtures
+
 from nova_zvm.tests.unit.lab import base
 
 
@@ -121,3 +125,43 @@ class TestFBAImages(base.LabTestCase):
 
         images = self.conn.ok('GET', '/images?imagename=fba-snap')
         self.assertEqual('4194304:BLK', images[0]['disk_size_units'])
+
+
+class TestRemoteHostCopies(base.LabTestCase):
+    """nova's in-tree driver moves files with scp via remote_host."""
+
+    lab_kwargs = {'auth': 'none'}
+
+    def setUp(self):
+        super().setUp()
+        self.remote = self.useFixture(fixtures.TempDir()).path
+
+    def test_import_export_and_deploy_through_remote_host(self):
+        source = os.path.join(self.remote, 'image.img')
+        with open(source, 'wb') as f:
+            f.write(base.disk_image(1000))
+        self.conn.ok('POST', '/images', {'image': {
+            'image_name': 'img-scp', 'url': 'file://' + source,
+            'image_meta': {'os_version': 'rhel9.2'},
+            'remote_host': 'nova@127.0.0.1'}})
+        self.assertEqual('1000', self.conn.ok(
+            'GET', '/images/img-scp/root_disk_size'))
+
+        dest = os.path.join(self.remote, 'exported.img')
+        self.conn.ok('PUT', '/images/img-scp', {'location': {
+            'dest_url': 'file://' + dest, 'remote_host': 'nova@127.0.0.1'}})
+        with open(dest, 'rb') as f:
+            self.assertEqual(('z/VM CKD Disk Image:', 1000, 'CYL'),
+                             base.read_header(f.read()))
+
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        cfgdrive = os.path.join(self.remote, 'cfgdrive.iso')
+        with open(cfgdrive, 'wb') as f:
+            f.write(b'remote config drive')
+        self.conn.action(userid, 'deploy', image='img-scp', vdev='0100',
+                         transportfiles=cfgdrive,
+                         remotehost='nova@127.0.0.1')
+        self.assertIn('cfgdrive.iso',
+                      [f['name'] for f in self.user(userid)['reader']])
+        self.assertIn('cmd:scp', self.lab.zvm.calls())
