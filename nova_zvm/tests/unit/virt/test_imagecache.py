@@ -187,6 +187,11 @@ class TestImageCache(spawn_base.SpawnTestCase):
 
 class TestCacheImage(spawn_base.SpawnTestCase):
 
+    def setUp(self):
+        super().setUp()
+        self.conf.config(group='image_cache',
+                         remove_unused_original_minimum_age_seconds=DAY)
+
     def test_imports_once(self):
         manager = image.ImageManager(self.client, image_api=self.glance)
         meta = self.glance.add()
@@ -203,3 +208,19 @@ class TestCacheImage(spawn_base.SpawnTestCase):
         self.assertEqual([meta.id], self.glance.downloads)
         # The download is gone once the connector has the image.
         self.assertEqual([], self.local_files())
+
+    def test_kept_download_goes_with_its_image(self):
+        self.conf.config(group='zvm', keep_image_files=True)
+        manager = image.ImageManager(self.client, image_api=self.glance)
+        meta = self.glance.add()
+        imagecache.cache_image(self.client, manager, self.context, meta.id,
+                               image_api=self.glance)
+        kept = image.ImageManager.local_path(meta.id)
+        self.assertEqual([kept], self.local_files())
+
+        imagecache.manage_image_cache(self.client, manager, self.context, [],
+                                      now=time.time() + 2 * DAY)
+
+        self.assertEqual([], self.local_files())
+        names = {i['imagename'] for i in self.client.image_query()}
+        self.assertNotIn(meta.id, names)
