@@ -63,5 +63,6 @@ exclude_patterns = ['_build']
 
 html_theme = 'openstackdocs'
 html_static_path = ['_static']
+html_css_files = ['diagrams.css']
 
 htmlhelp_basename = 'nova-zvmdoc'
