@@ -158,12 +158,20 @@ class ZVMDriver(driver.ComputeDriver):
     def list_instances(self):
         return [self._instance_name(u) for u in self._power.list_userids()]
 
-    @_translated(not_ready=True)
+    @_translated()
     def list_instance_uuids(self):
         # The connector knows guests by userid, not by nova's uuid; only an
         # empty host can be answered exactly. Otherwise nova falls back to
         # list_instances() and matches names.
-        if self._power.count() == 0:
+        try:
+            count = self._power.count()
+        except _UNREACHABLE as err:
+            # Nova's new-host check calls this at start-up and does not
+            # expect VirtDriverNotReady: keep nova-compute running.
+            LOG.warning('Cannot list guests, the z/VM Cloud Connector is '
+                        'not reachable: %s', err)
+            return []
+        if count == 0:
             return []
         raise NotImplementedError()
 
