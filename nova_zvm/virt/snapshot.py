@@ -186,22 +186,21 @@ def _export(client, name, local_path):
 
 def _upload(image_api, context, instance, image_id, local_path,
             captured_os_version):
-    # The connector records the guest's os version upper-cased; Glance's
+    properties = {
+        'architecture': obj_fields.Architecture.S390X,
+        'hypervisor_type': obj_fields.HVType.ZVM,
+        'image_location': 'snapshot',
+        'image_state': 'available',
+        'owner_id': instance.project_id,
+    }
+    # The connector may record the guest's os version upper-cased; Glance's
     # os_distro (and the connector's import) want it lower-case.
     os_distro = (instance.image_meta.properties.get('os_distro') or
-                 (captured_os_version or '').lower() or None)
-    metadata = {
-        'disk_format': 'raw',
-        'container_format': 'bare',
-        'properties': {
-            'os_distro': os_distro,
-            'architecture': obj_fields.Architecture.S390X,
-            'hypervisor_type': obj_fields.HVType.ZVM,
-            'image_location': 'snapshot',
-            'image_state': 'available',
-            'owner_id': instance.project_id,
-        },
-    }
+                 (captured_os_version or '').lower())
+    if os_distro:
+        properties['os_distro'] = os_distro
+    metadata = {'disk_format': 'raw', 'container_format': 'bare',
+                'properties': properties}
     # Binary mode and a file object: Glance reads it in chunks.
     with open(local_path, 'rb') as image_file:
         image_api.update(context, image_id, metadata, data=image_file,
