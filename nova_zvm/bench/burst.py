@@ -18,6 +18,7 @@ size. Wall time runs until the last spawn returns. Image imports are the
 ``POST /images`` requests the Cloud Connector received.
 """
 
+import collections
 import concurrent.futures
 import threading
 
@@ -46,7 +47,8 @@ def run_once(env, spec, lab, spawns, images):
                   if f.exception() is not None]
         return {'wall': meter.wall, 'calls': len(meter.calls),
                 'imports': meter.count('POST /images'),
-                'failed': len(errors), 'errors': errors[:3]}
+                'failed': len(errors), 'errors': errors[:3],
+                'rest': dict(collections.Counter(meter.patterns()))}
     finally:
         drivers.stop(driver)
         labs.LabAdmin(lab).delete_all_guests()

@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 
 import fixtures
 from oslo_config import cfg
@@ -65,9 +66,15 @@ def zvm_image_bytes(cylinders=IMAGE_CYLINDERS, size=IMAGE_BYTES, seed=0):
 
 
 class FakeImageService(object):
-    """The part of nova's Glance image service that drivers use."""
+    """The part of nova's Glance image service that drivers use.
 
-    def __init__(self):
+    ``download_seconds`` is what downloading one image from Glance takes
+    (the lab's images are small; real ones are gigabytes): every driver
+    pays it once per image it imports.
+    """
+
+    def __init__(self, download_seconds=0.0):
+        self.download_seconds = download_seconds
         self._lock = threading.Lock()
         self.images = {}
         self.data = {}
@@ -105,6 +112,8 @@ class FakeImageService(object):
         with self._lock:
             self.downloads += 1
             content = self.data.get(image_id, b'')
+        if self.download_seconds:
+            time.sleep(self.download_seconds)
         if data is not None:
             data.write(content)
             return None
@@ -161,9 +170,10 @@ class NovaEnvironment(fixtures.Fixture):
     (``use_driver_dirs``) so that neither finds the other's files.
     """
 
-    def __init__(self, base_dir=None):
+    def __init__(self, base_dir=None, download_seconds=0.0):
         super(NovaEnvironment, self).__init__()
         self._base_dir = base_dir
+        self._download_seconds = download_seconds
         self._next_id = 0x100
         self._id_lock = threading.Lock()
 
@@ -184,7 +194,7 @@ class NovaEnvironment(fixtures.Fixture):
             host='bench-compute',
             vif_plugging_timeout=0,
             instances_path=os.path.join(self.base_dir, 'instances'))
-        self.images = FakeImageService()
+        self.images = FakeImageService(self._download_seconds)
         self.useFixture(fixtures.MonkeyPatch(
             'nova.image.glance.get_default_image_service',
             lambda: self.images))

@@ -21,6 +21,7 @@ import concurrent.futures
 import contextlib
 import json
 import os
+import re
 import time
 import urllib.parse
 
@@ -28,30 +29,42 @@ from zvmconnector import restclient
 
 from nova_zvm.lab import fixture as lab_fixture
 
-PROFILE_DIR = os.path.join(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))), 'lab', 'profiles')
+_HERE = os.path.dirname(os.path.abspath(__file__))
+LAB_PROFILE_DIR = os.path.join(os.path.dirname(_HERE), 'lab', 'profiles')
+BENCH_PROFILE_DIR = os.path.join(_HERE, 'profiles')
+
+
+def profile_path(name):
+    """The file of latency profile ``name`` (a path or a bundled name).
+
+    The lab's bundled profiles come first; the benchmark ships its own
+    ``zvm`` profile for a lab that has none.
+    """
+    if not name or os.path.exists(name):
+        return name or None
+    for directory in (LAB_PROFILE_DIR, BENCH_PROFILE_DIR):
+        path = os.path.join(directory, '%s.json' % name)
+        if os.path.exists(path):
+            return path
+    raise ValueError('no latency profile %r in %s or %s' % (
+        name, LAB_PROFILE_DIR, BENCH_PROFILE_DIR))
 
 
 def load_profile(name):
-    """The latency profile ``name`` as {call: seconds}, and its file.
-
-    ``name`` is a bundled profile (``zvm``) or a path to a JSON file; the
-    file may hold the latencies under ``latency`` next to a description.
-    """
-    if not name:
+    """Latency profile ``name``: ({call: seconds}, the whole document)."""
+    path = profile_path(name)
+    if not path:
         return {}, {}
-    path = name if os.path.exists(name) else os.path.join(
-        PROFILE_DIR, '%s.json' % name)
     with open(path) as f:
         document = json.load(f)
-    latency = document.get('latency', document)
-    return dict(latency), document
+    latency = dict(document.get('latency', document))
+    return latency, dict(document, file=os.path.relpath(path))
 
 
 def start_lab(stack, auth='token', tls=False, latency_profile=None):
     """Start a lab process; ``stack`` (an ExitStack) stops it."""
     lab = lab_fixture.LabFixture(auth=auth, tls=tls,
-                                 latency_profile=latency_profile,
+                                 latency_profile=profile_path(latency_profile),
                                  log_level='WARNING')
     stack.enter_context(lab)
     return lab
@@ -115,6 +128,17 @@ class LabAdmin(object):
         return len(self.call('guest_list') or [])
 
 
+# Path segments that name one guest, image or vswitch.
+_NAMED = re.compile(r'^/(guests|images|vswitches|files)/(?!nics$|stats$|'
+                    r'interface$)([^/]+)')
+
+
+def pattern(call):
+    """'GET /guests/ZVM00101/power_state' -> 'GET /guests/{id}/...'."""
+    method, _, path = call.partition(' ')
+    return '%s %s' % (method, _NAMED.sub(r'/\1/{id}', path))
+
+
 class Meter(object):
     """Wall time and the REST calls a lab received during a block."""
 
@@ -132,6 +156,9 @@ class Meter(object):
         self.wall = time.perf_counter() - self._start
         self.calls = list(self.lab.zvm.rest_calls())
         return False
+
+    def patterns(self):
+        return [pattern(c) for c in self.calls]
 
     def count(self, prefix=''):
         return sum(1 for call in self.calls if call.startswith(prefix))

@@ -48,7 +48,10 @@ def destroy(env, driver, instance):
 
 
 def run_once(env, spec, lab):
-    """One repetition for one driver: {operation: (wall, rest calls)}."""
+    """One repetition for one driver.
+
+    Returns {operation: (wall time, REST call count, the REST calls)}.
+    """
     driver = spec.build(env)
     try:
         image = env.new_image()
@@ -71,7 +74,7 @@ def run_once(env, spec, lab):
         for name, step in steps:
             with labs.Meter(lab) as meter:
                 step()
-            result[name] = (meter.wall, len(meter.calls))
+            result[name] = (meter.wall, len(meter.calls), meter.patterns())
             if name == 'power_off':
                 state = driver.get_info(first, use_cache=False).state
                 assert state == power_state.SHUTDOWN, state
@@ -83,14 +86,18 @@ def run_once(env, spec, lab):
 
 def run(env, specs, labs_by_driver, reps):
     """Samples per operation: {op: {'wall': {drv: [...]}, 'calls': ...}}."""
-    samples = {op: {'wall': {}, 'calls': {}} for op in OPERATIONS}
+    samples = {op: {'wall': {}, 'calls': {}, 'rest': {}}
+               for op in OPERATIONS}
     for rep in range(reps):
         order = specs if rep % 2 == 0 else specs[::-1]
         for spec in order:
             once = run_once(env, spec, labs_by_driver[spec.name])
-            for op, (wall, calls) in once.items():
+            for op, (wall, calls, rest) in once.items():
                 samples[op]['wall'].setdefault(spec.name, []).append(wall)
                 samples[op]['calls'].setdefault(spec.name, []).append(calls)
+                # What the calls were (the last repetition's), to read
+                # where a figure comes from.
+                samples[op]['rest'][spec.name] = rest
     for spec in specs:
         labs.LabAdmin(labs_by_driver[spec.name]).delete_all_guests()
     return samples

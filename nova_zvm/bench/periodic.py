@@ -38,7 +38,7 @@ def cycle(driver):
 
 
 def run(env, specs, labs_by_driver, reps):
-    samples = {'wall': {}, 'calls': {}, 'host_info': {}}
+    samples = {'wall': {}, 'calls': {}, 'host_info': {}, 'rest': {}}
     for rep in range(reps):
         order = specs if rep % 2 == 0 else specs[::-1]
         for spec in order:
@@ -52,6 +52,7 @@ def run(env, specs, labs_by_driver, reps):
             samples['wall'].setdefault(spec.name, []).append(meter.wall)
             samples['calls'].setdefault(spec.name, []).append(
                 len(meter.calls))
+            samples['rest'][spec.name] = meter.patterns()
             samples['host_info'].setdefault(spec.name, []).append(
                 sum(1 for c in meter.calls if c == HOST_INFO))
     return samples

@@ -20,6 +20,8 @@ a new driver: a sync runs every ``sync_power_state_interval`` (600 s), so
 it never finds what an earlier sync cached.
 """
 
+import collections
+
 from nova.compute import power_state
 from nova import thread_pool_factory
 from nova import utils
@@ -58,7 +60,7 @@ def prepare(env, spec, lab, guests):
 
 
 def run(env, specs, labs_by_driver, reps, guests):
-    samples = {'wall': {}, 'calls': {}, 'correct': {}}
+    samples = {'wall': {}, 'calls': {}, 'correct': {}, 'rest': {}}
     prepared = {}
     for spec in specs:
         spec.configure(env)
@@ -78,6 +80,8 @@ def run(env, specs, labs_by_driver, reps, guests):
             samples['wall'].setdefault(spec.name, []).append(meter.wall)
             samples['calls'].setdefault(spec.name, []).append(
                 len(meter.calls))
+            samples['rest'][spec.name] = dict(
+                collections.Counter(meter.patterns()))
             samples['correct'].setdefault(spec.name, []).append(
                 sum(1 for s, e in zip(states, expected) if s == e))
     for spec in specs:

@@ -18,6 +18,7 @@ for calls per second, ``<= 0.5`` for a wall time) or on nova-zvm's own
 figure (``ours <= 2`` REST calls).
 """
 
+import csv
 import json
 import operator
 import os
@@ -52,7 +53,7 @@ class Figure(object):
     """One line of the table: a quantity for both drivers."""
 
     def __init__(self, key, title, unit, ours, intree, target=None,
-                 samples=None, note=None):
+                 samples=None, note=None, detail=None):
         self.key = key
         self.title = title
         self.unit = unit
@@ -61,6 +62,8 @@ class Figure(object):
         self.target = target
         self.samples = samples or {}
         self.note = note
+        # What the REST calls were, per driver.
+        self.detail = detail
 
     @property
     def ratio(self):
@@ -78,15 +81,16 @@ class Figure(object):
                 'ratio': self.ratio,
                 'target': self.target.text if self.target else None,
                 'met': self.met, 'note': self.note,
-                'samples': self.samples}
+                'samples': self.samples, 'rest_calls': self.detail}
 
 
-def from_samples(key, title, unit, samples, target=None, note=None):
+def from_samples(key, title, unit, samples, target=None, note=None,
+                 detail=None):
     """A figure whose value for each driver is the median of its samples."""
     return Figure(key, title, unit,
                   median(samples.get('ours', [])),
                   median(samples.get('intree', [])),
-                  target=target, samples=samples, note=note)
+                  target=target, samples=samples, note=note, detail=detail)
 
 
 def _fmt(value):
@@ -138,8 +142,23 @@ def markdown(figures, meta):
     return '\n'.join(lines)
 
 
+def table_rows(figures):
+    """The table as rows of text, header first (for CSV and the docs)."""
+    rows = [['figure', 'unit', 'nova-zvm', 'nova in-tree',
+             'ratio (nova-zvm / in-tree)', 'target', 'met']]
+    for f in figures:
+        rows.append([f.title, f.unit, _fmt(f.ours), _fmt(f.intree),
+                     _ratio(f.ratio), f.target.text if f.target else '',
+                     _met(f.met).strip('*')])
+    return rows
+
+
 def write(output_dir, figures, meta):
+    """results.json, results.md and results.csv (included by the docs)."""
     os.makedirs(output_dir, exist_ok=True)
+    with open(os.path.join(output_dir, 'results.csv'), 'w',
+              newline='') as f:
+        csv.writer(f).writerows(table_rows(figures))
     document = {'meta': meta, 'figures': [f.to_dict() for f in figures]}
     json_path = os.path.join(output_dir, 'results.json')
     md_path = os.path.join(output_dir, 'results.md')
