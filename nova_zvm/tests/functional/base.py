@@ -23,12 +23,15 @@ cloud: s390x images and ports on a physical network mapped to a vswitch.
 import functools
 import importlib.metadata
 import os
+import time
 
 import fixtures
 from nova.tests.functional import integrated_helpers
 from oslo_utils.fixture import uuidsentinel as uuids
 
+from nova_zvm import client as zvm_client
 from nova_zvm import conf as zvm_conf
+from nova_zvm.lab import fixture as lab_fixture
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 
 CONF = zvm_conf.CONF
@@ -70,8 +73,6 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
 
     #: The virt driver of the compute service.
     compute_driver = 'nova_zvm.ZVMDriver'
-    #: Whether the class runs a lab (and configures the driver for it).
-    USE_LAB = True
     #: Keyword arguments of the class's ``LabFixture``.
     LAB_OPTIONS = {}
     #: Seconds to wait for a server to reach a state.
@@ -82,14 +83,11 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        if cls.USE_LAB:
-            # Imported here: a class on nova's fake driver needs no lab.
-            from nova_zvm.lab import fixture as lab_fixture
-            # One lab per class: starting the Cloud Connector costs seconds,
-            # and each test cleans up the guests it made.
-            lab = lab_fixture.LabFixture(**cls.LAB_OPTIONS)
-            lab.setUp()
-            cls.lab = lab
+        # One lab per class: starting the Cloud Connector takes a second or
+        # two, and each test cleans up the guests it made.
+        lab = lab_fixture.LabFixture(**cls.LAB_OPTIONS)
+        lab.setUp()
+        cls.lab = lab
 
     @classmethod
     def tearDownClass(cls):
@@ -101,10 +99,9 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
     def setUp(self):
         for name in PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(name))
-        if self.lab is not None:
-            self.lab.zvm.clear_faults()
-            self._guests_before = set(self.lab.zvm.state()['users'])
-            self.addCleanup(self._remove_leftover_guests)
+        self.lab.zvm.clear_faults()
+        self._guests_before = set(self.lab.zvm.state()['users'])
+        self.addCleanup(self._remove_leftover_guests)
         super().setUp()
 
     def _setup_services(self):
@@ -114,9 +111,8 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
         self.flags(compute_driver=self.compute_driver)
         self.glance = self.useFixture(zvm_fixtures.GlanceFixture(self))
         self.neutron = self.useFixture(zvm_fixtures.NeutronFixture(self))
-        if self.lab is not None:
-            self._configure_driver()
-            self.glance.create_s390x_image(IMAGE_ID)
+        self._configure_driver()
+        self.glance.create_s390x_image(IMAGE_ID)
         super()._setup_services()
 
     def _configure_driver(self):
@@ -124,7 +120,7 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
         self.flags(instance_name_template=INSTANCE_NAME_TEMPLATE,
                    force_config_drive=True,
                    instances_path=os.path.join(workdir, 'instances'))
-        self.flags(cloud_connector_url=self.lab.url,
+        self.flags(cloud_connector_url=self.connector_url(),
                    ca_file=self.lab.ca_file,
                    token_file=self.lab.token_file,
                    image_tmp_path=os.path.join(workdir, 'images'),
@@ -137,13 +133,16 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
                    reachable_timeout=30,
                    group='zvm')
 
+    def connector_url(self):
+        """Where the driver finds the Cloud Connector."""
+        return self.lab.url
+
     def _remove_leftover_guests(self):
         """Delete guests a failed test left on the class's lab.
 
         Instance ids (and so userids) restart in each test's fresh database:
         a leftover guest would collide with the next test's first server.
         """
-        from nova_zvm import client as zvm_client
         leftovers = set(self.lab.zvm.state()['users']) - self._guests_before
         if not leftovers:
             return
@@ -161,8 +160,25 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
         return self.lab.zvm.state()['users'].get(userid_of(server))
 
     def wait_for_status(self, server, status):
-        return self._wait_for_state_change(
-            server, status, max_retries=int(self.WAIT_TIMEOUT / 0.5))
+        """Poll nova's API until ``server`` has ``status`` (and no task).
+
+        Fails at once on an unexpected ERROR, naming the fault.
+        """
+        deadline = time.monotonic() + self.WAIT_TIMEOUT
+        while True:
+            server = self.api.get_server(server['id'])
+            if server['status'] == status and (
+                    status == 'ERROR' and 'fault' in server or
+                    status != 'ERROR' and
+                    not server['OS-EXT-STS:task_state']):
+                return server
+            if server['status'] == 'ERROR' and status != 'ERROR':
+                self.fail('server %s went to ERROR: %s' % (
+                    server['id'], server.get('fault')))
+            if time.monotonic() > deadline:
+                self.fail('server %s not %s after %ss: %s' % (
+                    server['id'], status, self.WAIT_TIMEOUT, server))
+            time.sleep(0.2)
 
     def boot_server(self, image_uuid=IMAGE_ID, flavor_id=None,
                     expected_status='ACTIVE', name=None):
