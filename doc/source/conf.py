@@ -59,6 +59,8 @@ copyright = '2026, nova-zvm developers'
 add_function_parentheses = True
 add_module_names = True
 pygments_style = 'native'
+# Literal blocks are shell, logs or ini unless they say otherwise.
+highlight_language = 'none'
 exclude_patterns = ['_build']
 
 html_theme = 'openstackdocs'
