@@ -55,6 +55,9 @@ class TestSpawn(spawn_base.SpawnTestCase):
         self.assertEqual(3, len(user['minidisks']), user['minidisks'])
         self.assertEqual({'POOL1'},
                          {d['pool'] for d in user['minidisks'].values()})
+        self.assertEqual({'0100': 'image', '0101': 'ext4', '0102': 'swap'},
+                         {v: d['format']
+                          for v, d in user['minidisks'].items()})
         # each NIC coupled to the vswitch of its physical network
         nics = {vdev.upper().lstrip('0'): nic
                 for vdev, nic in user['nics'].items()}
@@ -63,6 +66,16 @@ class TestSpawn(spawn_base.SpawnTestCase):
         self.assertEqual(vifs[0]['address'], nics['1000']['mac'].lower())
         self.assertEqual({'VSW1': None, 'VSW2': 42},
                          self.grants(inst.name))
+
+    def test_ephemerals_from_block_device_info(self):
+        self.conf.config(default_ephemeral_format='ext3')
+        inst = self.instance(ephemeral_gb=3)
+        bdi = {'ephemerals': [{'size': 1, 'guest_format': 'xfs'},
+                              {'size': 2, 'guest_format': None}]}
+        user = self._spawn(inst, block_device_info=bdi)
+        self.assertEqual({'0100': 'image', '0101': 'xfs', '0102': 'ext3'},
+                         {v: d['format']
+                          for v, d in user['minidisks'].items()})
 
     def test_config_drive_reaches_the_reader(self):
         inst = self.instance()
