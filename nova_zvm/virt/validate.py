@@ -28,9 +28,10 @@ from nova_zvm.virt import userid as zvm_userid
 # The distributions whose network configuration the Cloud Connector can
 # write into a guest, with the releases it knows: a family is recognised by
 # the start of the os_distro value, the release by the digits after it.
+# RHCOS is left out: the connector deploys it from an Ignition file, not
+# from a config drive.
 _FAMILIES = (
     # (prefixes, connector name, releases)
-    (('red hat coreos', 'rhcos', 'coreos'), 'rhcos', ('4',)),
     (('rhel', 'redhat', 'red hat'), 'rhel', ('6', '7', '8', '9')),
     (('sles', 'suse'), 'sles', ('11', '12', '15')),
     (('ubuntu',), 'ubuntu', ('16', '20', '22')),
@@ -38,7 +39,7 @@ _FAMILIES = (
 
 SUPPORTED_HINT = ("set the image property os_distro to a distribution and "
                   "release the connector knows: rhel6-9, sles11, sles12, "
-                  "sles15, ubuntu16, ubuntu20, ubuntu22 or rhcos4 (e.g. "
+                  "sles15, ubuntu16, ubuntu20 or ubuntu22 (e.g. "
                   "os_distro=rhel8.6)")
 
 _VERSION = re.compile(r'^[\s_-]*(\d+(?:\.\d+)*)')

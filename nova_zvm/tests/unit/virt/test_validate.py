@@ -41,8 +41,7 @@ class TestOsVersion(testtools.TestCase):
                                  ('sles15', 'sles15'), ('SUSE12.5',
                                                         'sles12.5'),
                                  ('ubuntu22.04', 'ubuntu22.04'),
-                                 ('redhat9', 'rhel9'), ('rhcos4.12',
-                                                        'rhcos4.12')]:
+                                 ('redhat9', 'rhel9')]:
             self.assertEqual(expected, validate.connector_os_version(
                 _image(os_distro=distro)), distro)
 
@@ -51,6 +50,12 @@ class TestOsVersion(testtools.TestCase):
                                 validate.connector_os_version, _image())
         self.assertIn('os_distro is missing', str(err))
         self.assertIn('set the image property os_distro', str(err))
+
+    def test_rhcos_is_refused(self):
+        # deployed from Ignition, not from a config drive
+        self.assertRaises(nova_exception.ImageUnacceptable,
+                          validate.connector_os_version,
+                          _image(os_distro='rhcos4.12'))
 
     def test_unknown_distribution(self):
         err = self.assertRaises(nova_exception.ImageUnacceptable,
