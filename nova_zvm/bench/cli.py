@@ -74,8 +74,10 @@ def parse_args(argv):
                    help='distinct images in the burst (default 4)')
     p.add_argument('--guests', type=int, default=200,
                    help='guests in the power sync (default 200)')
-    p.add_argument('--cost-spawns', type=int, default=5,
-                   help='spawns measured per cost worker (default 5)')
+    p.add_argument('--cost-spawns', type=int, default=3,
+                   help='spawns measured per cost worker (default 3)')
+    p.add_argument('--cost-reps', type=int, default=1,
+                   help='cost workers per driver (default 1)')
     p.add_argument('--only', action='append', choices=SCENARIOS,
                    help='run only these figures (repeatable)')
     p.add_argument('--driver', action='append', dest='drivers',
@@ -87,7 +89,7 @@ def parse_args(argv):
     p.add_argument('--verbose', action='store_true')
     args = p.parse_args(argv)
     if args.smoke:
-        args.reps = args.burst_reps = 1
+        args.reps = args.burst_reps = args.cost_reps = 1
         args.client_calls = 10
         args.burst, args.images, args.guests = 4, 2, 6
         args.cost_spawns = 1
@@ -230,7 +232,7 @@ def run_scenarios(args, stack, env, results, errors):
     attempt('periodic', lambda: periodic.run(
         env, specs, by_driver, args.reps))
     attempt('cost', lambda: cost.run(
-        env, specs, max(1, min(args.reps, 3)), args.cost_spawns))
+        env, specs, args.cost_reps, args.cost_spawns))
 
 
 def run(args):
@@ -271,6 +273,7 @@ def run(args):
         'host': platform.node(), 'cpus': os.cpu_count(),
         'python': platform.python_version(),
         'reps': args.reps, 'burst_reps': args.burst_reps,
+        'cost_reps': args.cost_reps, 'cost_spawns': args.cost_spawns,
         'profile': args.profile, 'latency': latency,
         'glance_seconds': args.glance_seconds,
         'smoke': args.smoke, 'errors': errors, 'notes': notes,

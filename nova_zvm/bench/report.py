@@ -138,6 +138,13 @@ def markdown(figures, meta):
         lines.append('')
         for f in notes:
             lines.append('* %s: %s' % (f.title, f.note))
+    latency = meta.get('latency') or {}
+    if latency:
+        lines += ['', '## Latency profile (seconds per z/VM call)', '',
+                  '| z/VM call | seconds |', '|---|---:|']
+        lines += ['| %s | %g |' % item for item in sorted(latency.items())]
+    for error in meta.get('errors') or []:
+        lines += ['', '**Error:**', '', '```', error, '```']
     lines.append('')
     return '\n'.join(lines)
 
@@ -159,6 +166,12 @@ def write(output_dir, figures, meta):
     with open(os.path.join(output_dir, 'results.csv'), 'w',
               newline='') as f:
         csv.writer(f).writerows(table_rows(figures))
+    with open(os.path.join(output_dir, 'latency.csv'), 'w',
+              newline='') as f:
+        rows = [['z/VM call', 'seconds']]
+        rows += [[name, '%g' % seconds] for name, seconds
+                 in sorted((meta.get('latency') or {}).items())]
+        csv.writer(f).writerows(rows)
     document = {'meta': meta, 'figures': [f.to_dict() for f in figures]}
     json_path = os.path.join(output_dir, 'results.json')
     md_path = os.path.join(output_dir, 'results.md')
