@@ -18,8 +18,10 @@ import os
 import threading
 import time
 
+import fixtures
 from oslo_utils import uuidutils
 
+from nova_zvm.tests.unit.virt import driver_base
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
 from nova_zvm.virt import imagecache
@@ -222,5 +224,37 @@ class TestCacheImage(spawn_base.SpawnTestCase):
                                       now=time.time() + 2 * DAY)
 
         self.assertEqual([], self.local_files())
+        names = {i['imagename'] for i in self.client.image_query()}
+        self.assertNotIn(meta.id, names)
+
+
+class TestDriverImageCache(driver_base.DriverTestCase):
+    """The image cache as nova's compute manager drives it."""
+
+    def setUp(self):
+        super().setUp()
+        self.glance = spawn_base.FakeImageAPI()
+        self.useFixture(fixtures.MonkeyPatch('nova.image.glance.API',
+                                             lambda: self.glance))
+
+    def test_precache_then_clean(self):
+        self.assertTrue(self.driver.capabilities['has_imagecache'])
+        meta = self.glance.add()
+
+        self.assertTrue(self.driver.cache_image(self.context, meta.id))
+        self.assertFalse(self.driver.cache_image(self.context, meta.id))
+        names = {i['imagename'] for i in self.client.image_query()}
+        self.assertIn(meta.id, names)
+
+        # In use: stays, however old.
+        self.cfg.config(group='image_cache',
+                        remove_unused_original_minimum_age_seconds=0)
+        user = self.instance()
+        user.image_ref = meta.id
+        self.driver.manage_image_cache(self.context, [user])
+        names = {i['imagename'] for i in self.client.image_query()}
+        self.assertIn(meta.id, names)
+
+        self.driver.manage_image_cache(self.context, [])
         names = {i['imagename'] for i in self.client.image_query()}
         self.assertNotIn(meta.id, names)
