@@ -72,8 +72,11 @@ def wait_until_deleted(api, server_id):
     wait_for('server %s to be deleted' % server_id, check)
 
 
+SERVER_COLUMNS = '%-6s  %-7s  %-11s  %s'
+
+
 def server_line(server):
-    return '%-6s  %-7s  z/VM userid %-8s  host %s' % (
+    return SERVER_COLUMNS % (
         server['name'], server['status'], base.userid_of(server),
         server['OS-EXT-SRV-ATTR:hypervisor_hostname'])
 
@@ -94,8 +97,9 @@ def directory_lines(state):
                 vdev, nic['mac'], nic['vswitch'] or '(nothing)'))
     for name, vswitch in sorted(state['vswitches'].items()):
         for userid, grant in sorted(vswitch['grants'].items()):
-            lines.append('VSWITCH %s grants %s (VLAN %s)' % (
-                name, userid, grant['vlan']))
+            lines.append('VSWITCH %s grants %s%s' % (
+                name, userid,
+                ' (VLAN %s)' % grant['vlan'] if grant['vlan'] else ''))
     return lines or ['(no guests)']
 
 
@@ -121,6 +125,8 @@ def run(cloud, progress):
             wait_for_status(api, server_id, 'ACTIVE')
 
     with progress.step('List the servers') as details:
+        details.append(SERVER_COLUMNS % ('NAME', 'STATUS', 'Z/VM USERID',
+                                         'HYPERVISOR'))
         for server in sorted(api.get_servers(), key=lambda s: s['name']):
             details.append(server_line(server))
             if server['status'] != 'ACTIVE':

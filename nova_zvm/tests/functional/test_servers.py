@@ -166,9 +166,6 @@ class ServerLifecycleTest(base.ZVMTestCase):
             self.assert_nothing_left(each, state_before)
 
     def test_zvm_failure_during_boot_leaves_nothing(self):
-        # One z/VM host: no other host to reschedule to, so the server's
-        # fault is the driver's own error, not "exhausted all hosts".
-        self.flags(max_attempts=1, group='scheduler')
         state_before = self.lab.zvm.state()
         # The guest's definition, disks, NIC and config drive exist by the
         # time it is started: a failure there must undo all of them.
