@@ -17,8 +17,9 @@ The path of one snapshot::
     guest_capture  -> the connector writes the root disk into its image
                       repository under a temporary name (it stops a running
                       guest for the copy and starts it again)
-    image_export   -> the connector copies that image into its own file
-                      repository (a path we learn from an empty file_import)
+    image_export   -> the connector copies that image into a file of its
+                      own file repository (made by an empty file_import
+                      and reused by later snapshots)
     file_export    -> the file streams back to ``[zvm] image_tmp_path``
                       over HTTP(S): no SSH trust between the two hosts
     glance update  -> the file streams to Glance with the properties a later
@@ -29,6 +30,8 @@ removed; on failure the Glance image is deleted too, and the guest is left
 in the power state it had before.
 """
 
+import collections
+import contextlib
 import io
 import os
 import threading
@@ -174,14 +177,43 @@ def _export(client, name, local_path):
     """Bring connector image ``name`` to ``local_path``, streamed.
 
     The Cloud Connector only exports into a path on its own host, and only
-    streams files back from there. An empty ``file_import`` gives a fresh
-    file in its file repository to export over.
+    streams files back from there.
     """
-    remote_path = client.file_import(io.BytesIO(b''))
-    exported = client.image_export(name, 'file://' + remote_path)
-    os.makedirs(os.path.dirname(local_path), exist_ok=True)
-    client.file_export(remote_path, local_path)
+    with _export_slots.slot(client) as remote_path:
+        exported = client.image_export(name, 'file://' + remote_path)
+        os.makedirs(os.path.dirname(local_path), exist_ok=True)
+        client.file_export(remote_path, local_path)
     return exported or {}
+
+
+class _ExportSlots(object):
+    """Files in the connector's file repository that exports write over.
+
+    An empty ``file_import`` makes such a file. The connector has no call
+    that deletes one, so each is reused by later snapshots instead of every
+    snapshot leaving a copy of its image behind: their number stays at the
+    most snapshots this process ever exported at the same time. A slot
+    whose export failed is dropped (its state is unknown).
+    """
+
+    def __init__(self):
+        self._free = collections.defaultdict(list)  # connector URL -> paths
+        self._lock = threading.Lock()
+
+    @contextlib.contextmanager
+    def slot(self, client):
+        with self._lock:
+            free = self._free[client.url]
+            path = free.pop() if free else None
+        if path is None:
+            path = client.file_import(io.BytesIO(b''))
+        yield path
+        # Only reached when the export worked.
+        with self._lock:
+            self._free[client.url].append(path)
+
+
+_export_slots = _ExportSlots()
 
 
 def _upload(image_api, context, instance, image_id, local_path,

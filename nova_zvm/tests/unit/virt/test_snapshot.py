@@ -12,6 +12,7 @@
 
 """Snapshot on the lab: what reaches Glance, what is left anywhere."""
 
+import os
 import re
 
 import fixtures
@@ -33,6 +34,11 @@ CONF = spawn_base.CONF
 
 # What the connector parses in an image file's first 48 bytes.
 _HEADER = re.compile(rb'^z/VM (CKD|FBA) Disk Image:')
+
+
+def _files(root):
+    return sorted(os.path.join(d, f) for d, _s, fs in os.walk(root)
+                  for f in fs)
 
 
 class FakeGlance(spawn_base.FakeImageAPI):
@@ -193,6 +199,20 @@ class TestSnapshot(SnapshotTestCase):
 
         self._check_uploaded(image_id)
         self.assertEqual('off', self.power(inst))
+
+    def test_snapshots_reuse_their_file_on_the_connector(self):
+        # The connector cannot delete files of its file repository: a
+        # second snapshot writes over the first one's file.
+        inst = self.spawned(power_on=False)
+        self.take(inst, self.glance.new_snapshot())
+        repository = os.path.join(self.lab.state_dir, 'files')
+        files_before = _files(repository)
+
+        second = self.glance.new_snapshot()
+        self.take(inst, second)
+
+        self.assertEqual(files_before, _files(repository))
+        self._check_uploaded(second)
 
     def test_paused_guest_stays_paused(self):
         inst = self.spawned(power_on=True)
