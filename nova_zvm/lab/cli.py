@@ -67,6 +67,9 @@ def parse_args(argv):
                    help='extra vswitch besides VSW1; repeatable')
     p.add_argument('--user-profile', default='OSDFLT')
     p.add_argument('--log-level', default='INFO')
+    p.add_argument('--exit-with-parent', action='store_true',
+                   help='stop when the process that started the lab exits '
+                        '(used by the test fixture)')
     p.add_argument('--ready-json', action='store_true',
                    help='print one machine-readable ready line (used by '
                         'the test fixture)')
@@ -114,8 +117,13 @@ def main(argv=None):
             if lab.cert_file:
                 print('CA file: %s' % lab.cert_file)
             print('state dir: %s (Ctrl-C to stop)' % state_dir, flush=True)
+        parent = os.getppid()
         while not stop.wait(0.5):
-            pass
+            if args.exit_with_parent and os.getppid() != parent:
+                # The test process died without stopping us: nobody is
+                # left to remove the state dir either.
+                own_dir = True
+                break
     finally:
         lab.stop()
         if own_dir:

@@ -129,6 +129,7 @@ class LabFixture(fixtures.Fixture):
         self.addCleanup(shutil.rmtree, self.state_dir, True)
         self.log_file = os.path.join(self.state_dir, 'lab.log')
         cmd = [sys.executable, '-m', 'nova_zvm.lab', '--ready-json',
+               '--exit-with-parent',
                '--host', '127.0.0.1', '--port', '0',
                '--auth', self.auth, '--state-dir', self.state_dir,
                '--user-profile', self.user_profile,

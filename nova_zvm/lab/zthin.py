@@ -314,7 +314,12 @@ class ZThin(object):
                     raise fake_zvm.CommandFailed(
                         1, 'vmur: Spool file %d does not exist\n' % spoolid)
                 with open(f['path']) as fh:
-                    return fh.read()
+                    text = fh.read()
+                if '-H' not in args and '--hold' not in args:
+                    # Receiving a reader file removes it, as vmur does.
+                    del self.zvm.spool[spoolid]
+                    os.remove(f['path'])
+                return text
         raise fake_zvm.NotEmulated('command', 'vmur ' + ' '.join(args))
 
     # -- minidisks linked to the connector ---------------------------------
