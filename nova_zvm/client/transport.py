@@ -27,12 +27,13 @@ Each retry waits ``retry_interval * 2**n`` seconds, jittered, and is logged.
 """
 
 import json
+import logging
 import os
 import random
 import time
 import urllib.parse
 
-from oslo_log import log as logging
+from oslo_log import log as oslo_logging
 import requests
 from requests import adapters
 import urllib3
@@ -41,7 +42,7 @@ from nova_zvm.client import auth
 from nova_zvm.client import streaming
 from nova_zvm import exception
 
-LOG = logging.getLogger(__name__)
+LOG = oslo_logging.getLogger(__name__)
 
 # No single wait between two retries is longer than this.
 MAX_BACKOFF = 60.0
@@ -123,6 +124,11 @@ class Transport(object):
             LOG.info('%s: the Cloud Connector refused the auth token; '
                      'getting a new one', api)
             token = self.auth.refresh(stale=token)
+            if upload is not None and not upload.can_repeat():
+                raise exception.Unauthorized(
+                    errmsg='the auth token was refused and the upload '
+                           'cannot be sent again (its source cannot be '
+                           'rewound)', api=api, status=401)
             response = self._exchange(call, token)
         return response
 
@@ -168,12 +174,14 @@ class Transport(object):
                     raise error from err
                 reason = error.errmsg
             else:
-                LOG.debug('%(api)s: %(method)s %(path)s -> %(status)s in '
-                          '%(ms).0f ms',
-                          {'api': call.api, 'method': call.method,
-                           'path': urllib.parse.urlsplit(call.url).path,
-                           'status': response.status_code,
-                           'ms': (time.monotonic() - started) * 1000})
+                if LOG.isEnabledFor(logging.DEBUG):
+                    # Path only: no query, and never the headers.
+                    LOG.debug('%(api)s: %(method)s %(path)s -> %(status)s '
+                              'in %(ms).0f ms',
+                              {'api': call.api, 'method': call.method,
+                               'path': urllib.parse.urlsplit(call.url).path,
+                               'status': response.status_code,
+                               'ms': (time.monotonic() - started) * 1000})
                 if (response.status_code != 503 or not call.busy_retry or
                         attempt >= self.max_retries):
                     return response

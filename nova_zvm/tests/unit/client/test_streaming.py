@@ -186,6 +186,19 @@ class UploadTestCase(base.MockedConnectorTestCase):
         self.assertEqual(digest, self.receiver.digest.hexdigest())
         self.assertEqual(2, len(self.requests_to('/token')))
 
+    def test_upload_that_cannot_be_resent_after_a_refusal(self):
+        self.mock.put(FILES, [
+            {'status_code': 401,
+             'json': base.envelope(overall_rc=400, rc=400, rs=401)},
+            {'json': self.receiver}])
+
+        self.assertRaises(exception.Unauthorized, self.client().file_import,
+                          _Unseekable(b'pipe data'))
+
+        self.assertEqual(1, len(self.requests_to('/files')))
+        # The token was refreshed, for the next call.
+        self.assertEqual(2, len(self.requests_to('/token')))
+
 
 class DownloadTestCase(base.MockedConnectorTestCase):
 
