@@ -28,7 +28,7 @@ import threading
 
 import fixtures
 from nova import context as nova_context
-from nova.tests.unit import fake_instance
+from nova import objects
 from nova.virt import virtapi
 from oslo_config import fixture as config_fixture
 from oslo_utils import uuidutils
@@ -40,6 +40,7 @@ from nova_zvm.lab import fixture as lab_fixture
 from nova_zvm.virt import driver as zvm_driver
 
 CONF = conf.CONF
+objects.register_all()
 NAME_TEMPLATE = 'zf%05x'
 DISK_POOL = 'ECKD:POOL1'
 
@@ -197,8 +198,11 @@ class DriverTestCase(testtools.TestCase):
 
     def instance(self, instance_id=None):
         instance_id = instance_id or next_instance_id()
-        return fake_instance.fake_instance_obj(
-            self.context, id=instance_id, uuid=uuidutils.generate_uuid())
+        # A plain Instance (not nova.tests' fakes, which force eventlet):
+        # these tests run on native threads and on eventlet alike.
+        return objects.Instance(self.context, id=instance_id,
+                                uuid=uuidutils.generate_uuid(),
+                                host='compute', node='ZVMLAB01')
 
     @staticmethod
     def userid(instance):

@@ -12,7 +12,7 @@
 
 from nova import context
 from nova import exception
-from nova.tests.unit import fake_instance
+from nova.objects import instance as instance_obj
 from oslo_config import fixture as config_fixture
 import testtools
 
@@ -29,7 +29,7 @@ class UseridTestCase(testtools.TestCase):
 
     def _instance(self, instance_id, template):
         self.cfg.config(instance_name_template=template)
-        return fake_instance.fake_instance_obj(self.ctx, id=instance_id)
+        return instance_obj.Instance(self.ctx, id=instance_id)
 
     def test_upper_cases_the_instance_name(self):
         inst = self._instance(0xabc, 'zvm%05x')
