@@ -148,7 +148,11 @@ class ZVMDriver(driver.ComputeDriver):
 
     @_translated()
     def get_info(self, instance, use_cache=True):
-        return self._power.get_info(instance, use_cache=use_cache)
+        try:
+            return self._power.get_info(instance, use_cache=use_cache)
+        except nova_exception.InvalidInput:
+            # No valid userid: no such guest can exist on z/VM.
+            raise nova_exception.InstanceNotFound(instance_id=instance.uuid)
 
     @_translated(not_ready=True)
     def get_num_instances(self):
@@ -177,7 +181,10 @@ class ZVMDriver(driver.ComputeDriver):
 
     @_translated()
     def instance_exists(self, instance):
-        return self._power.exists(instance)
+        try:
+            return self._power.exists(instance)
+        except nova_exception.InvalidInput:
+            return False
 
     @staticmethod
     def _instance_name(userid):

@@ -115,15 +115,27 @@ class PowerStateCache(object):
                 self._taken_at = self._clock()
             return states
 
-    def _query_all(self):
-        userids = sorted({u.upper() for u in self._client.guest_list()})
+    def _query_all(self, attempts=2):
+        for attempt in range(1, attempts + 1):
+            userids = sorted({u.upper() for u in self._client.guest_list()})
+            try:
+                running = self._running(userids)
+                break
+            except zvm_exception.NotFound:
+                # A guest was deleted between the list and the stats (the
+                # connector refuses the whole request): list again.
+                if attempt == attempts:
+                    raise
+        LOG.debug('Power state snapshot: %(on)d of %(all)d guests running',
+                  {'on': len(running), 'all': len(userids)})
+        return {u: (ON if u in running else OFF) for u in userids}
+
+    def _running(self, userids):
         running = set()
         for chunk in chunk_userids(userids):
             running.update(u.upper() for u in
                            self._client.guest_inspect_stats(chunk) or {})
-        LOG.debug('Power state snapshot: %(on)d of %(all)d guests running',
-                  {'on': len(running), 'all': len(userids)})
-        return {u: (ON if u in running else OFF) for u in userids}
+        return running
 
     def count(self):
         return len(self.snapshot())

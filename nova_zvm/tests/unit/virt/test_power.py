@@ -18,6 +18,7 @@ import json
 from nova.compute import power_state
 from nova import exception as nova_exception
 
+from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import driver_base
 from nova_zvm.virt import power
 
@@ -35,6 +36,13 @@ class PowerOpsTestCase(driver_base.DriverTestCase):
                          self.driver.get_info(off).state)
         self.assertEqual(power_state.SHUTDOWN,
                          self.driver.get_info(off, use_cache=False).state)
+
+    def test_get_info_of_an_invalid_name_is_not_found(self):
+        inst = self.instance()
+        self.cfg.config(instance_name_template='instance-%08x')
+        self.assertRaises(nova_exception.InstanceNotFound,
+                          self.driver.get_info, inst)
+        self.assertFalse(self.driver.instance_exists(inst))
 
     def test_get_info_unknown_instance(self):
         missing = self.instance()
@@ -323,6 +331,20 @@ class CacheClockTestCase(driver_base.testtools.TestCase):
 
         def guest_inspect_stats(self, userids):
             return {'A': {}}
+
+    def test_guest_deleted_during_the_refresh(self):
+        client = self._Client()
+        calls = []
+
+        def stats(userids):
+            calls.append(userids)
+            if len(calls) == 1:
+                raise zvm_exception.NotFound('gone', api='guest_inspect_stats')
+            return {'A': {}}
+        client.guest_inspect_stats = stats
+        cache = power.PowerStateCache(client, ttl=15)
+        self.assertEqual({'A': 'on', 'B': 'off'}, cache.snapshot())
+        self.assertEqual(2, client.lists)
 
     def test_snapshot_expires_after_ttl(self):
         now = [100.0]
