@@ -17,13 +17,18 @@ the ephemeral disks, then swap. Sizes use the connector's notation: ``10g``
 for GiB, ``512m`` for MiB, a bare number for cylinders or blocks.
 """
 
+from nova import exception
 from nova.virt import driver as nova_driver
+from oslo_utils import units
 
 from nova_zvm import conf
 
 CONF = conf.CONF
 
 DEFAULT_EPHEMERAL_FORMAT = 'ext4'
+# Bytes per unit of a z/VM disk image: a 3390 cylinder of 4 KiB blocks,
+# an FBA block.
+UNIT_BYTES = {'CYL': 737280, 'BLK': 512}
 # Formats the connector can put on a minidisk.
 _FORMATS = ('ext2', 'ext3', 'ext4', 'xfs')
 
@@ -40,19 +45,48 @@ def _with_pool(disk):
     return disk
 
 
-def plan(client, instance, image_name, block_device_info=None):
+def image_disk_size(client, image_name):
+    """``(count, unit)`` of the image's root disk, e.g. ``(3338, 'CYL')``."""
+    record = client.image_query(imagename=image_name)[0]
+    count, _sep, unit = record['disk_size_units'].partition(':')
+    return int(count), unit.upper()
+
+
+def root_size(client, instance, image_meta, image_name):
+    """The root disk's size; ImageUnacceptable if the image does not fit.
+
+    A z/VM disk image records the size of the disk it was captured from,
+    which is what it needs (its Glance size is the compressed file's).
+    """
+    count, unit = image_disk_size(client, image_name)
+    root_gb = instance.flavor.root_gb
+    if not root_gb:
+        # root_gb 0: the disk is as large as the image's own disk.
+        return str(count)
+    unit_bytes = UNIT_BYTES.get(unit)
+    # The connector rounds a size in GiB up to whole units.
+    if unit_bytes and -(-root_gb * units.Gi // unit_bytes) < count:
+        need = -(-count * unit_bytes // units.Gi)
+        raise exception.ImageUnacceptable(
+            image_id=image_meta.id,
+            reason="the image's disk is %(count)d %(unit)s (%(need)d GiB) "
+            "but flavor %(flavor)s has a root disk of %(root)d GiB; use a "
+            "flavor with root_gb of at least %(need)d" % {
+                'count': count, 'unit': unit, 'need': need,
+                'flavor': instance.flavor.name, 'root': root_gb})
+    return '%dg' % root_gb
+
+
+def plan(client, instance, image_meta, image_name, block_device_info=None):
     """The guest's disks.
 
     :returns: ``(disk_list for guest_create, ephemeral configuration for
         guest_config_minidisks)``
+    :raises ImageUnacceptable: the root disk is smaller than the image's
     """
     flavor = instance.flavor
-    if flavor.root_gb:
-        root_size = '%dg' % flavor.root_gb
-    else:
-        # root_gb 0: the disk is as large as the image's own disk.
-        root_size = str(client.image_get_root_disk_size(image_name))
-    disk_list = [_with_pool({'size': root_size, 'is_boot_disk': True})]
+    root = root_size(client, instance, image_meta, image_name)
+    disk_list = [_with_pool({'size': root, 'is_boot_disk': True})]
 
     ephemerals = nova_driver.block_device_info_get_ephemerals(
         block_device_info)

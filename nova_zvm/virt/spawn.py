@@ -15,7 +15,8 @@ undone if a later one fails.
 
     1. validate (no call that changes z/VM before this passes)
     2. image on the connector (single flight per image; kept as a cache)
-    3. disks from the flavor and block device info
+    3. disks from the flavor and block device info; the root disk must
+       hold the image's disk (still nothing changed on z/VM)
     4. config drive: built locally, uploaded, local copy removed
     5. guest_create -> guest_deploy -> ephemerals -> NICs, vswitch
        coupling, grants, VLAN ids; wait for network-vif-plugged
@@ -121,8 +122,8 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
              {'user': userid, 'image': image_meta.id}, instance=instance)
     try:
         image_name = image_manager.ensure(context, image_meta)
-        disk_list, ephemerals = disks.plan(client, instance, image_name,
-                                           block_device_info)
+        disk_list, ephemerals = disks.plan(client, instance, image_meta,
+                                           image_name, block_device_info)
 
         undo.push('remove the local config drive', configdrive.remove,
                   instance)

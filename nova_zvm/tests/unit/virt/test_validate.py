@@ -119,6 +119,18 @@ class TestSpawnRefusals(spawn_base.SpawnTestCase):
         self.assertIn('root disk of 2 GiB', msg)
         self.assertIn('root_gb of at least 3', msg)
 
+    def test_root_disk_smaller_than_the_image_disk(self):
+        # The image's header says 3338 cylinders (2.3 GiB); a 2 GiB root
+        # disk is 2913. Checked once the connector holds the image, before
+        # the guest is created.
+        meta = self.glance.add()
+        self._images().ensure(self.context, meta)
+        self.glance.downloads.clear()
+        msg = self._refused(nova_exception.ImageUnacceptable,
+                            self.instance(root_gb=2), meta)
+        self.assertIn('3338 CYL', msg)
+        self.assertIn('root_gb of at least 3', msg)
+
     def test_unmapped_physical_network(self):
         msg = self._refused(nova_exception.InvalidInput, self.instance(),
                             self.glance.add(),
