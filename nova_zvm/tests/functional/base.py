@@ -195,6 +195,18 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
         self.api.delete_server(server['id'])
         self._wait_until_deleted(server)
 
+    def assert_usage_of(self, *flavors):
+        """Placement counts exactly these servers' flavors on the host.
+
+        (Nova's assertFlavorMatchesUsage leaves ephemeral disks out.)
+        """
+        usage = {'VCPU': 0, 'MEMORY_MB': 0, 'DISK_GB': 0}
+        for flavor in flavors:
+            usage['VCPU'] += flavor['vcpus']
+            usage['MEMORY_MB'] += flavor['ram']
+            usage['DISK_GB'] += flavor['disk'] + flavor['ephemeral']
+        self.assertRequestMatchesUsage(usage, self.compute_node_uuid())
+
     def compute_node_uuid(self):
         return self._get_provider_uuid_by_host(
             self.compute.manager.driver.get_available_nodes()[0])

@@ -76,8 +76,7 @@ class ConnectorOutageTest(base.ZVMTestCase):
 
         # Back to normal without a restart.
         self.assertEqual([], self.run_periodic_tasks())
-        self.assertFlavorMatchesUsage(self.compute_node_uuid(),
-                                      server['flavor'])
+        self.assert_usage_of(server['flavor'])
         server = self._stop_server(server)
         self.assertEqual('off', self.zvm_guest(server)['power'])
         server = self._start_server(server)

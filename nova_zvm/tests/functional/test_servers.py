@@ -41,7 +41,7 @@ class ServerLifecycleTest(base.ZVMTestCase):
     def setUp(self):
         super().setUp()
         self.flavor_id = self._create_flavor(
-            name='zvm.small', vcpu=2, memory_mb=1024, disk=2, ephemeral=0)
+            name='zvm.small', vcpu=2, memory_mb=1024, disk=2, ephemeral=1)
 
     def assert_guest_runs_flavor(self, server, flavor):
         guest = self.zvm_guest(server)
@@ -49,12 +49,15 @@ class ServerLifecycleTest(base.ZVMTestCase):
             server))
         self.assertEqual(flavor['vcpus'], guest['vcpus'])
         self.assertEqual(flavor['ram'], guest['memory_mb'])
-        # One minidisk of the flavor's size, from the configured pool.
-        disks = list(guest['minidisks'].values())
-        self.assertEqual(1, len(disks), guest['minidisks'])
-        self.assertEqual(base.DISK_POOL.split(':')[1], disks[0]['pool'])
-        self.assertAlmostEqual(flavor['disk'], minidisk_gib(disks[0]),
-                               delta=0.01)
+        # The root disk and any ephemeral disk, in this order of virtual
+        # device numbers, of the flavor's sizes, from the configured pool.
+        expected_gib = [flavor['disk']] + (
+            [flavor['ephemeral']] if flavor['ephemeral'] else [])
+        disks = [disk for vdev, disk in sorted(guest['minidisks'].items())]
+        self.assertEqual(len(expected_gib), len(disks), guest['minidisks'])
+        for size, disk in zip(expected_gib, disks):
+            self.assertEqual(base.DISK_POOL.split(':')[1], disk['pool'])
+            self.assertAlmostEqual(size, minidisk_gib(disk), delta=0.01)
         return guest
 
     def assert_nic_coupled(self, server):
@@ -95,7 +98,7 @@ class ServerLifecycleTest(base.ZVMTestCase):
         self.assert_nic_coupled(server)
         self.assert_power(server, 'on')
         self.assertEqual(1, server['OS-EXT-STS:power_state'])
-        self.assertFlavorMatchesUsage(self.compute_node_uuid(), flavor)
+        self.assert_usage_of(flavor)
 
         server = self._stop_server(server)
         self.assert_power(server, 'off')
