@@ -284,6 +284,9 @@ class PowerOps(object):
             self._done(userid, OFF)
             return
         if timeout:
+            if userid in self.paused:
+                # A paused guest's OS cannot act on a shutdown signal.
+                self._client.guest_unpause(userid)
             try:
                 self._client.guest_softstop(
                     userid, timeout=int(timeout),

@@ -121,6 +121,24 @@ class PowerOpsTestCase(driver_base.DriverTestCase):
         self.assertEqual('off', self.zvm_power(inst))
         self.assertIn('zthin:iucvclnt', self.lab.zvm.calls())
 
+    def test_power_off_of_a_paused_guest(self):
+        inst = self.guest('on')
+        self.driver.pause(inst)
+        self.lab.zvm.reset_calls()
+        self.driver.power_off(inst, timeout=30, retry_interval=1)
+        self.assertEqual('off', self.zvm_power(inst))
+        calls = self.lab.zvm.calls()
+        # Unpaused first (SMAPI Image_Pause serves both), so that its OS
+        # could act on the shutdown signal.
+        self.assertIn('smapi:Image_Pause', calls)
+        self.assertLess(calls.index('smapi:Image_Pause'),
+                        calls.index('zthin:iucvclnt'))
+        self.assertEqual(power_state.SHUTDOWN,
+                         self.driver.get_info(inst, use_cache=False).state)
+        self.driver.power_on(self.context, inst, [])
+        self.assertEqual(power_state.RUNNING,
+                         self.driver.get_info(inst, use_cache=False).state)
+
     def test_power_off_falls_back_to_a_hard_stop(self):
         inst = self.guest('on')
         # The clean shutdown fails on z/VM; the guest must still go off.
