@@ -306,6 +306,13 @@ class SMAPI(object):
         # What the running guest has: its directory at logon.
         user['active_cpus'] = list(user_cpu_addrs(user))
         user['active_memory_mb'] = user['memory_mb']
+        for nic in user['nics'].values():
+            # CP defines the directory's NICs at logon and couples them
+            # where the directory says, if the user is authorized.
+            nic['active'] = True
+            vsw = self.zvm.vswitches.get(nic.get('dir_vswitch') or '')
+            nic['active_vswitch'] = (nic['dir_vswitch'] if vsw is not None
+                                     and userid in vsw['grants'] else None)
         user['console'] += ('z/VM V7.3.0 LOGON %s\nIPL %s\nLinux version '
                             '6.1.0 (nova-zvm lab) booting\n'
                             % (userid, user['ipl'] or '0100'))
@@ -318,6 +325,13 @@ class SMAPI(object):
         user['power'] = 'off'
         user['os_up'] = False
         user['console'] += 'LOGOFF %s\n' % userid
+        for vdev, nic in list(user['nics'].items()):
+            # NICs defined only in the running guest go away at logoff.
+            if not nic.get('defined'):
+                del user['nics'][vdev]
+            else:
+                nic['active'] = False
+                nic['active_vswitch'] = None
         return ''
 
     def do_Image_Pause(self, ops):
@@ -536,7 +550,14 @@ class SMAPI(object):
         nic['defined'] = True
         if kw.get('MAC_ID'):
             nic['mac'] = _mac(kw['MAC_ID'])
+        elif not nic['mac']:
+            nic['mac'] = self._new_mac()
         return ''
+
+    def _new_mac(self):
+        # CP assigns a MACID from the system's VMLAN range.
+        self.zvm.next_macid += 1
+        return _mac('%06X' % self.zvm.next_macid)
 
     def do_Virtual_Network_Adapter_Create_Extended(self, ops):
         userid, user = self._user(ops)
@@ -545,6 +566,8 @@ class SMAPI(object):
         vdev, nic = self._nic(user, _keywords(ops)['IMAGE_DEVICE_NUMBER'],
                               create=True)
         nic['active'] = True
+        if not nic['mac']:
+            nic['mac'] = self._new_mac()
         return ''
 
     def do_Virtual_Network_Adapter_Delete_DM(self, ops):
@@ -678,25 +701,25 @@ class SMAPI(object):
         return '\n'.join(lines) + '\n'
 
     def do_Virtual_Network_Adapter_Query_Extended(self, ops):
+        """Active NICs of a running guest, in SMAPI's key=value form."""
         userid, user = self._user(ops)
-        lines = []
-        for vdev, nic in sorted(user['nics'].items()):
-            if not nic['active']:
-                continue
-            lines += ['adapter_address: %s' % vdev,
-                      'port_type: ACCESS',
-                      'extended_port_status: 0',
-                      'adapter_type: QDIO',
-                      'adapter_status: %s' % (
+        nics = [(vdev, nic) for vdev, nic in sorted(user['nics'].items())
+                if nic['active'] and user['power'] != 'off']
+        lines = ['adapter_count=%d' % len(nics)]
+        for vdev, nic in nics:
+            lines += ['adapter_address=%s' % vdev,
+                      'port_type=ACCESS',
+                      'extended_port_status=0',
+                      'adapter_type=QDIO',
+                      'adapter_status=%s' % (
                           '02' if nic['active_vswitch'] else '01'),
-                      'lan_owner: SYSTEM',
-                      'lan_name: %s' % (nic['active_vswitch'] or ''),
-                      'mac_address: %s' % (nic['mac'] or '').replace(
-                          ':', '-').upper(),
-                      'mac_address_type: PRIME']
-        return 'adapter_count: %d\n' % sum(
-            1 for n in user['nics'].values() if n['active']) + (
-            '\n'.join(lines) + '\n' if lines else '')
+                      'lan_owner=SYSTEM',
+                      'lan_name=%s' % (nic['active_vswitch'] or ''),
+                      'mac_address=%s' % (nic['mac'] or '').replace(
+                          ':', '').upper(),
+                      'mac_address_type=PRIME',
+                      'adapter_info_end']
+        return '\n'.join(lines) + '\n'
 
 
 def _mac(mac_id):

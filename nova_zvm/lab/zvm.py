@@ -133,6 +133,7 @@ class FakeZVM(object):
         self.next_spoolid = 1
         self.spool_dir = None
         self.namelists = {}
+        self.next_macid = 0x100000
         # Captured/imported image files are zvmsdk's; these are the disk
         # contents the fake DASD holds: {(userid, vdev): image path}.
         self.disk_contents = {}

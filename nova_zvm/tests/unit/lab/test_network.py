@@ -125,3 +125,28 @@ class TestNetwork(base.LabTestCase):
 
     def test_vswitch_list(self):
         self.assertIn('VSW1', self.conn.ok('GET', '/vswitches'))
+
+    def test_logon_couples_directory_nics_and_logoff_uncouples(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.conn.ok('POST', '/guests/%s/nic' % userid,
+                     {'nic': {'vdev': '1000'}})
+        self.conn.ok('PUT', '/vswitches/VSW1',
+                     {'vswitch': {'grant_userid': userid}})
+        self.conn.ok('PUT', self._nic_path(userid, '1000'), {
+            'info': {'couple': True, 'vswitch': 'VSW1'}})
+        self.assertFalse(self.user(userid)['nics']['1000']['coupled_active'])
+
+        self.conn.action(userid, 'start')
+
+        nic = self.user(userid)['nics']['1000']
+        self.assertTrue(nic['coupled_active'])
+        adapters = self.conn.ok('GET', '/vswitches/VSW1')['adapters']
+        self.assertEqual(nic['mac'].replace(':', '-').upper(),
+                         adapters['%s_1000' % userid]['mac'])
+        info = self.conn.ok('GET', '/guests/%s/adapters' % userid)
+        self.assertEqual('VSW1', info['adapters'][0]['lan_name'])
+
+        self.conn.action(userid, 'stop')
+        self.assertFalse(self.user(userid)['nics']['1000']['coupled_active'])
+        self.assertEqual('VSW1', self.user(userid)['nics']['1000']['vswitch'])
