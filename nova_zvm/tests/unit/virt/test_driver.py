@@ -101,6 +101,8 @@ class FacadeTestCase(driver_base.DriverTestCase):
         self.assertIn('API version 1.0', lines[-1])
         self.assertIn('token accepted', lines[-1])
         self.assertIn(driver_base.DISK_POOL, lines[-1])
+        with open(self.lab.token_file) as f:
+            self.assertNotIn(f.read().strip(), log.output)
 
     def test_bad_token_stops_startup(self):
         bad = self.useFixture(driver_base.fixtures.TempDir()).path + '/tok'
