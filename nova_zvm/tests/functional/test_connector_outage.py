@@ -12,12 +12,11 @@
 
 """The Cloud Connector goes away under a running nova-compute, and returns."""
 
+from nova.compute import power_state
 from nova import context as nova_context
 
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
-
-RUNNING = 1  # nova's power_state.RUNNING
 
 
 class ConnectorOutageTest(base.ZVMTestCase):
@@ -59,7 +58,8 @@ class ConnectorOutageTest(base.ZVMTestCase):
         self.run_periodic_tasks()
         server = self._show_server(server)
         self.assertEqual('ACTIVE', server['status'])
-        self.assertEqual(RUNNING, server['OS-EXT-STS:power_state'])
+        self.assertEqual(power_state.RUNNING,
+                         server['OS-EXT-STS:power_state'])
         self.assertEqual('on', self.zvm_guest(server)['power'])
         # A request that needs the connector fails cleanly: the server is
         # not left half-stopped in a task state.

@@ -20,6 +20,8 @@ the fake z/VM's directory, disk pools, vswitches and power states.
 
 import os
 
+from nova.compute import power_state
+
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 
@@ -92,12 +94,13 @@ class ServerLifecycleTest(base.ZVMTestCase):
         server = self.boot_server(flavor_id=self.flavor_id)
         flavor = server['flavor']
 
-        # Booted: the guest has the flavor's resources, its NIC is on the
-        # mapped vswitch with the network's VLAN, and it runs.
+        # Booted: the guest has the flavor's resources, its NIC is coupled
+        # to the vswitch the port's physical network maps to, and it runs.
         self.assert_guest_runs_flavor(server, flavor)
         self.assert_nic_coupled(server)
         self.assert_power(server, 'on')
-        self.assertEqual(1, server['OS-EXT-STS:power_state'])
+        self.assertEqual(power_state.RUNNING,
+                         server['OS-EXT-STS:power_state'])
         self.assert_usage_of(flavor)
 
         server = self._stop_server(server)
@@ -120,9 +123,10 @@ class ServerLifecycleTest(base.ZVMTestCase):
 
         console = self.api.post_server_action(
             server['id'], {'os-getConsoleOutput': {}})['output']
-        guest_console = self.zvm_guest(server)['console']
-        self.assertTrue(guest_console)
-        self.assertIn(guest_console.strip().splitlines()[-1], console)
+        # Everything the guest wrote to its z/VM console so far.
+        guest_console = self.zvm_guest(server)['console'].strip()
+        self.assertIn('LOGON %s' % base.userid_of(server), guest_console)
+        self.assertIn(guest_console, console)
 
         self.delete_server(server)
         self.assert_nothing_left(server, state_before)
