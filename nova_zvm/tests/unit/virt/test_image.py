@@ -17,6 +17,7 @@ import threading
 
 from oslo_concurrency import lockutils
 
+from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
 from nova_zvm.virt import spawn
@@ -64,6 +65,19 @@ class TestImageManager(spawn_base.SpawnTestCase):
         self.glance.download = broken
         self.assertRaises(IOError, self._manager().ensure, self.context,
                           meta)
+        self.assertEqual([], self.local_files())
+        self.assertNotIn(meta.id, [i['imagename'] for i in
+                                   self.client.image_query() or []])
+
+    def test_failed_import_fails_the_spawn_and_leaves_nothing(self):
+        meta = self.glance.add()
+        inst = self.instance()
+        self.lab.zvm.inject_fault('cmd:hexdump', rc=1)
+        self.assertRaises(
+            zvm_exception.ZVMConnectorError, spawn.spawn, self.client,
+            self.virtapi, self.context, inst, meta, [], None, {}, [],
+            image_manager=self._manager())
+        self.assertIsNone(self.user(inst.name))
         self.assertEqual([], self.local_files())
         self.assertNotIn(meta.id, [i['imagename'] for i in
                                    self.client.image_query() or []])

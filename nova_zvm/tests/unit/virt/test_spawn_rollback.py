@@ -43,6 +43,11 @@ class TestSpawnRollback(spawn_base.SpawnTestCase):
                     image_meta, [], 'secret', {}, vifs,
                     image_manager=manager)
 
+    def _instance(self):
+        # Every kind of disk, so that disk creation, formatting and the
+        # ephemeral configuration are in the table too.
+        return self.instance(ephemeral_gb=1, swap=256)
+
     def _vifs(self):
         return [self.vif(0, physnet='physnet1'),
                 self.vif(1, physnet='physnet2', vlan=7)]
@@ -59,7 +64,7 @@ class TestSpawnRollback(spawn_base.SpawnTestCase):
 
     def _learn_calls(self, image_meta):
         """The z/VM calls of one good spawn (image already imported)."""
-        inst = self.instance()
+        inst = self._instance()
         self.lab.zvm.reset_calls()
         vifs = self._vifs()
         self._spawn(inst, image_meta, vifs)
@@ -82,7 +87,7 @@ class TestSpawnRollback(spawn_base.SpawnTestCase):
             nth = seen[call]
             state = self.lab.zvm.state()
             pools = {n: p['free'] for n, p in state['pools'].items()}
-            inst = self.instance()
+            inst = self._instance()
             vifs = self._vifs()
             self.lab.zvm.clear_faults()
             self.lab.zvm.inject_fault(call, rc=8, rs=99, nth=nth)
