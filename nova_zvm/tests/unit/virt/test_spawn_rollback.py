@@ -21,7 +21,9 @@ connector's error for the failed step, not one from the cleanup.
 """
 
 import collections
+import logging
 
+import fixtures
 from testtools import content
 
 from nova_zvm import exception as zvm_exception
@@ -113,6 +115,27 @@ class TestSpawnRollback(spawn_base.SpawnTestCase):
                     r[0].startswith('smapi:') and
                     r[0] not in TOLERATED_BY_ZVMSDK]
         self.assertEqual([], absorbed)
+
+    def test_a_failing_cleanup_never_hides_the_original_error(self):
+        logs = self.useFixture(fixtures.FakeLogger(
+            name='nova_zvm.virt.spawn', level=logging.ERROR))
+        image_meta = self.glance.add()
+        inst = self._instance()
+        vifs = self._vifs()
+        self.lab.zvm.inject_fault('Image_Activate', rc=200, rs=12)
+        self.lab.zvm.inject_fault('Image_Delete_DM', rc=8, rs=77)
+        err = self.assertRaises(zvm_exception.ZVMConnectorError,
+                                self._spawn, inst, image_meta, vifs)
+        self.assertEqual('guest_start', err.api)
+        self.assertIn('could not delete guest %s' % inst.name.upper(),
+                      logs.output)
+        # The guest the cleanup could not remove is destroy's to remove.
+        self.lab.zvm.clear_faults()
+        pools = self.lab.zvm.state()['pools']
+        self.assertIsNotNone(self.user(inst.name))
+        spawn.destroy(self.client, self.context, inst, vifs)
+        self.assertIsNone(self.user(inst.name))
+        self.assertNotEqual(pools, self.lab.zvm.state()['pools'])
 
 
 def _text(results):
