@@ -66,7 +66,9 @@ def parse_args(argv):
     p.add_argument('--vswitch', action='append', metavar='NAME',
                    help='extra vswitch besides VSW1; repeatable')
     p.add_argument('--user-profile', default='OSDFLT')
-    p.add_argument('--log-level', default='INFO')
+    p.add_argument('--log-level', default='WARNING',
+                   help='log level on stderr (default WARNING); zvmsdk also '
+                        'logs to <state dir>/log/zvmsdk.log')
     p.add_argument('--exit-with-parent', action='store_true',
                    help='stop when the process that started the lab exits '
                         '(used by the test fixture)')

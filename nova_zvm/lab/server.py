@@ -105,7 +105,9 @@ def write_zvmsdk_conf(paths, opts):
                 'tmp', 'spool'):
         os.makedirs(paths[key], exist_ok=True)
     text = ZVMSDK_CONF.format(
-        log_dir=paths['log_dir'], log_level=opts.get('log_level', 'INFO'),
+        # zvmsdk's own log file always gets INFO; stderr is filtered by
+        # the CLI's --log-level.
+        log_dir=paths['log_dir'], log_level='INFO',
         user_profile=opts.get('user_profile', 'OSDFLT'),
         disk_pool=opts['disk_pools'][0],
         namelist=opts.get('namelist', 'TSTLST'),

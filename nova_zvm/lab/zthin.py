@@ -71,6 +71,16 @@ LOCAL_TOOLS = frozenset(['hexdump', 'cp', 'mv', 'du', 'scp', 'which',
                          'udevadm'])
 
 
+def _dasd_suffix(n):
+    # a..z, aa..zz, ... like Linux names DASDs; unique per lab.
+    letters = ''
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        letters = chr(ord('a') + r) + letters
+    return letters
+
+
 class ZThin(object):
     def __init__(self, zvm, paths, cp):
         self.zvm = zvm
@@ -337,7 +347,7 @@ class ZThin(object):
                 raise fake_zvm.CommandFailed(
                     1, 'ERROR: Failed to link %s %s: HCPLNM053E %s not in '
                     'CP directory\n' % (userid, vdev, userid))
-            dev = 'dasd%s' % chr(ord('a') + self.next_dev % 26)
+            dev = 'dasd' + _dasd_suffix(self.next_dev)
             self.next_dev += 1
             self.linked[dev] = (userid, vdev.zfill(4))
         return ('linkdiskandbringonline start time: now\n'
@@ -355,9 +365,10 @@ class ZThin(object):
 
     def do_offlinediskanddetach(self, args):
         userid, vdev = args[0].upper(), args[1].upper().zfill(4)
-        for dev, target in list(self.linked.items()):
-            if target == (userid, vdev):
-                del self.linked[dev]
+        with self.zvm.lock:
+            for dev, target in list(self.linked.items()):
+                if target == (userid, vdev):
+                    del self.linked[dev]
         return 'Success: %s %s detached\n' % (userid, vdev)
 
     def do_dasdfmt(self, args):
