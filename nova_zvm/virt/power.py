@@ -158,7 +158,10 @@ class PowerStateCache(object):
         """Remember a state just observed or caused (exact)."""
         with self._lock:
             if self._states is not None:
-                self._states[userid] = state
+                # Copy on write: readers iterate snapshots without the lock.
+                states = dict(self._states)
+                states[userid] = state
+                self._states = states
             self._stale.discard(userid)
 
     def invalidate(self, userid=None):
