@@ -52,6 +52,35 @@ class TestFaults(base.LabTestCase):
         self.assertIn('QUERY USER', second[1]['errmsg'])
         self.assertEqual(200, third[0])
 
+    def test_fault_on_every_call(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.conn.action(userid, 'start')
+        self.lab.zvm.inject_fault('Image_Pause', rc=200, rs=36, count=0)
+
+        for _ in range(3):
+            status, env = self.conn.call('POST', '/guests/%s/action'
+                                         % userid, {'action': 'pause'})
+            self.assertEqual((500, 200, 36), (status, env['rc'], env['rs']))
+        self.assertEqual('on', self.user(userid)['power'])
+
+        self.lab.zvm.clear_faults()
+        self.conn.action(userid, 'pause')
+        self.assertEqual('paused', self.user(userid)['power'])
+
+    def test_fault_in_a_zthin_script_fails_the_deploy(self):
+        self.conn.import_image('img-fault', base.disk_image(100))
+        userid = self.new_userid()
+        self.conn.create_guest(userid)
+        self.lab.zvm.inject_fault('unpackdiskimage', rc=3)
+
+        status, env = self.conn.call('POST', '/guests/%s/action' % userid, {
+            'action': 'deploy', 'image': 'img-fault', 'vdev': '0100'})
+
+        self.assertEqual(500, status)
+        self.assertEqual((300, 3), (env['overallRC'], env['rs']))
+        self.assertIn('injected fault on unpackdiskimage', env['errmsg'])
+
     def test_unemulated_function_fails_loudly(self):
         # The lab does not create vswitches (the z/VM admin does).
         status, env = self.conn.call(

@@ -143,3 +143,34 @@ class TestGuestLifecycle(base.LabTestCase):
         self.conn.create_guest(userid, disks=disks)
 
         self.assertEqual(90, len(self.user(userid)['minidisks']))
+
+
+class TestTwoPools(base.LabTestCase):
+
+    lab_kwargs = {'disk_pools': ['ECKD:POOL1', 'FBA:FBAPOOL'],
+                  'auth': 'none'}
+
+    def test_disks_from_both_pools(self):
+        userid = self.new_userid()
+        self.conn.create_guest(userid, disks=[
+            {'size': '3g', 'is_boot_disk': True},
+            {'size': '1g', 'disk_pool': 'FBA:FBAPOOL', 'format': 'ext4'}])
+
+        disks = self.user(userid)['minidisks']
+        self.assertEqual(('POOL1', 'ECKD', 'CYL'), (
+            disks['0100']['pool'], disks['0100']['type'],
+            disks['0100']['unit']))
+        self.assertEqual(('FBAPOOL', 'FBA', 'BLK', 2097152), (
+            disks['0101']['pool'], disks['0101']['type'],
+            disks['0101']['unit'], disks['0101']['size']))
+        pools = self.lab.zvm.state()['pools']
+        self.assertEqual(2097152,
+                         pools['FBAPOOL']['total'] - pools['FBAPOOL']['free'])
+
+    def test_disk_from_an_unknown_pool_fails(self):
+        userid = self.new_userid()
+        status, env = self.conn.call('POST', '/guests', {'guest': {
+            'userid': userid, 'vcpus': 1, 'memory': 512, 'disk_list': [
+                {'size': '1g', 'disk_pool': 'ECKD:NOPOOL'}]}})
+        self.assertNotEqual(200, status)
+        self.assertIn('NOPOOL', env['errmsg'])
