@@ -13,50 +13,79 @@
 
 """The lab: the real z/VM Cloud Connector server on a fake z/VM.
 
-STATUS: items 1-4 work. Fixture + CLI; token (0600 admin token file) and
-auth none; TLS; version, host info, disk pools, SSI info, guest list,
-guest create (disk_list with format/boot disks, user_profile, max_cpu,
-max_mem), definition info, user direct, delete (pool space returned,
-couplings gone), start/stop/softstop/reboot/reset/pause/unpause, power
-state, guest info, inspect_stats (bulk; running guests only), console
+STATUS: items 1-7 of the brief work and are tested (44+ tests in
+``nova_zvm/tests/unit/lab``). Fixture + CLI; token auth (admin token file
+0600) and auth none; TLS (self-signed); version, host info, disk pools
+(ECKD and FBA, several), SSI info, guest list, guest create (disk_list
+with format/boot disks, user_profile, max_cpu, max_mem), definition info,
+user direct, delete (directory gone, pool space returned, couplings
+gone), start/stop/softstop/reboot/reset/pause/unpause, power state,
+guest info, inspect_stats (the bulk query; running guests only), console
 output; file_import/file_export, image import/query/delete/root disk
 size/export, deploy (header checked against the disk, config drive
 punched to the reader), capture (valid image header); NICs (create,
-delete, couple/uncouple in directory and active), network interface
-(config punched), vswitch list/query/grant/revoke/VLAN; create/config/
-delete disks; resize cpus/mem and live; register/deregister. Fault
-injection (SMAPI, CP, zthin; nth/every call; rc/rs) and latency per name
-or profile (``profiles/zvm.json``); scp to/from remote_host done as a
-local copy (nova's in-tree driver). All of items 1-7.
+delete, couple/uncouple, in the directory and active; logon couples the
+directory's NICs), network interface (config punched), vswitch list/
+query/grant/revoke/VLAN; create/config/delete disks; resize cpus/mem and
+live; register/deregister; fault injection (SMAPI, CP, zthin; nth or
+every call; rc/rs) and latency per name or profile (``profiles/zvm.json``);
+scp to/from remote_host done as a local copy (nova's in-tree driver).
 
 Use it from a test::
 
     from nova_zvm.lab.fixture import LabFixture
     lab = self.useFixture(LabFixture())          # auth='token', tls=False
-    requests.get(lab.url + '/', ...)
+    requests.post(lab.url + '/token', headers={'X-Admin-Token': ...})
     lab.zvm.state()['users']['ABC']['power']
 
 or from a shell: ``nova-zvm-lab --port 8080`` (prints the URL and the admin
-token file; Ctrl-C stops it).
+token file; Ctrl-C stops it). Tests: ``python -m stestr run
+nova_zvm.tests.unit.lab``.
 
 Layout: ``zvm`` (the fake z/VM's state), ``smapi``/``cp``/``zthin`` (the
 commands zvmsdk runs, emulated on that state), ``boundary`` (rebinds
-zvmsdk's ``subprocess`` and s390-only file reads to them), ``compat``
-(runtime workarounds for zvmsdk 1.6.3 defects), ``server`` (SDKServer +
-WSGI app + control API in one process), ``control`` (the ``/_lab/`` API),
-``fixture`` (LabFixture), ``cli`` (``nova-zvm-lab``).
+zvmsdk's ``subprocess`` and s390-only file reads to them), ``hostpaths``
+(keeps zvmsdk's hard-coded paths in the state dir), ``compat`` (runtime
+workarounds for zvmsdk 1.6.3 defects), ``server`` (SDKServer + WSGI app +
+control API in one process), ``http11`` (keep-alive), ``control`` (the
+``/_lab/`` API), ``fixture`` (LabFixture), ``cli`` (``nova-zvm-lab``).
+
+Not emulated (fails loudly, naming the SMAPI function, CP command or
+tool, in the HTTP response and the lab log): creating/deleting/setting
+vswitches (Virtual_Network_Vswitch_Create/Delete_Extended, Set_Extended
+other than grant/revoke/VLAN), Virtual_Network_Vswitch_Query_Byte_Stats
+(guest_inspect_vnics), OSA dedication, FCP/SCSI volumes
+(refresh_bootmap...), live migration (VMRELOCATE), RHCOS deploys. The
+console and reader are per-lab; no guest OS runs (IUCV commands are
+answered for the ones zvmsdk issues).
 
 Deviations from the shared contract, and things to know:
 
 * Default config as agreed: disk pool ``ECKD:POOL1`` (65,520,000
   cylinders), vswitch ``VSW1`` plus any ``vswitches=``, profile ``OSDFLT``.
-  Extra state keys: users carry ``max_memory_mb``; minidisks carry
-  ``mode`` and ``format`` (filesystem made by the server, or 'image' once
-  an image was unpacked onto it); reader entries carry ``id``, ``class``,
-  ``type`` and ``path`` (the punched file's copy, readable by tests).
+  Extra state keys: users carry ``max_memory_mb``, ``active_vcpus`` and
+  ``active_memory_mb``; minidisks carry ``mode``, ``format`` (filesystem
+  made by the server, or 'image') and ``image``; NICs carry ``vlan``,
+  ``defined``, ``active``, ``coupled_active``, ``coupled_directory``;
+  vswitches carry ``couplings`` ('USERID.VDEV'); reader entries carry
+  ``id``, ``class``, ``type`` and ``path`` (the punched file's copy, which
+  tests may read).
+* ``lab.zvm`` also has ``set_power(userid, 'on'|'off'|'paused')``,
+  ``add_console_output(userid, text)`` and ``info()``.
+  ``inject_fault(name, rc, rs=0, nth=1, count=1)``: ``count=0`` fails every
+  call from the nth on; ``name`` is a SMAPI function, a CP command or a
+  prefix of its words ('QUERY USER'), or a zthin script/tool
+  ('unpackdiskimage'). SMAPI faults come back as overallRC 8 rc/rs from
+  SMT, which zvmsdk reports as HTTP 500.
 * zvmsdk's monitor cache is off (``[monitor] cache_interval = 0``) so
   ``guest_inspect_stats`` reflects power changes at once. A real connector
   defaults to 300 s: a driver must not assume fresher data than that.
 * zvmsdk does not upper-case userids in ``guest_inspect_stats``; ask with
-  upper-case userids or get ``{}``.
+  upper-case userids or get ``{}``. It answers 500 to a ``guest_create``
+  without ``disk_list`` (its own defect, not worked around).
+* Vswitch grants outlive a deleted user unless revoked (as in CP);
+  zvmsdk's delete revokes the grants it recorded.
+* In a test process that eventlet has patched, ``requests`` over TLS can
+  recurse in ``ssl``; the lab's own TLS test runs its client in a clean
+  interpreter.
 """
