@@ -46,23 +46,25 @@ LOG = logging.getLogger(__name__)
 ON = 'on'
 OFF = 'off'
 
-# The connector's SDKServer reads a request with one recv(4096); the userid
-# list of guest_inspect_stats travels in it as JSON, so keep each chunk well
-# below that.
-MAX_STATS_REQUEST_BYTES = 2048
+# The connector's WSGI app forwards each call to its SDKServer as one JSON
+# message, (api name, args, kwargs), which SDKServer reads with a single
+# recv(4096). Keep each guest_inspect_stats message below that, with room
+# to spare: 200 guests still fit in one request.
+MAX_STATS_REQUEST_BYTES = 3840
+_STATS_MESSAGE_OVERHEAD = len(json.dumps(('guest_inspect_stats', [[]], {})))
 
 # Used for a clean shutdown when nova passes no retry interval.
 DEFAULT_POLL_INTERVAL = 5
 
 
 def chunk_userids(userids, max_bytes=MAX_STATS_REQUEST_BYTES):
-    """Split ``userids`` into lists whose JSON form stays under max_bytes."""
-    chunk, size = [], 2
+    """Split ``userids`` so each stats message stays under ``max_bytes``."""
+    chunk, size = [], _STATS_MESSAGE_OVERHEAD
     for userid in userids:
         item = len(json.dumps(userid)) + 2
         if chunk and size + item > max_bytes:
             yield chunk
-            chunk, size = [], 2
+            chunk, size = [], _STATS_MESSAGE_OVERHEAD
         chunk.append(userid)
         size += item
     if chunk:
