@@ -65,7 +65,7 @@ class ControlApp(object):
                 return ok, list(self.lab.rest_calls)
         if key == ('DELETE', 'rest_calls'):
             with self.lab.rest_lock:
-                del self.lab.rest_calls[:]
+                self.lab.rest_calls.clear()
             return ok, []
         if key == ('POST', 'faults'):
             zvm.inject_fault(data['name'], data['rc'], data.get('rs', 0),

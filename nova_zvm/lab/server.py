@@ -18,6 +18,7 @@ zvmsdk keeps its configuration, database handles and server sockets in
 module globals, so one process holds exactly one lab.
 """
 
+import collections
 import json
 import logging
 import os
@@ -189,7 +190,7 @@ class Lab(object):
         self.cert_file = None
         self.httpd = None
         self.sdkserver = None
-        self.rest_calls = []
+        self.rest_calls = collections.deque(maxlen=fake_zvm.MAX_CALLS)
         self.rest_lock = threading.Lock()
 
     def start(self):

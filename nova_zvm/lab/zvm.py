@@ -18,6 +18,7 @@ change lives here, behind one lock, so the control API can take a
 consistent snapshot while the Cloud Connector's worker threads run.
 """
 
+import collections
 import copy
 import threading
 import time
@@ -44,6 +45,9 @@ class NotEmulated(CommandFailed):
         super().__init__(99, output or msg)
         self.message = msg
 
+
+# How many calls the lab remembers (oldest dropped first).
+MAX_CALLS = 100000
 
 # 1 cylinder of 3390 = 737,280 bytes usable for the image formats here;
 # one FBA block is 512 bytes.
@@ -126,7 +130,8 @@ class FakeZVM(object):
         }
         self.faults = []
         self.latency = dict(latency or {})
-        self._calls = []
+        # Bounded: a lab under devstack runs for days.
+        self._calls = collections.deque(maxlen=MAX_CALLS)
         # Spool files by id: {'id', 'owner', 'origin', 'class', 'type',
         # 'name', 'path', 'size'}; a user's reader is the files it owns.
         self.spool = {}
@@ -195,7 +200,7 @@ class FakeZVM(object):
 
     def reset_calls(self):
         with self.lock:
-            del self._calls[:]
+            self._calls.clear()
 
     def inject_fault(self, name, rc, rs=0, nth=1, count=1):
         with self.lock:
