@@ -29,8 +29,8 @@ from nova_zvm.demo import scenario
 def main():
     # Keep the real stdout: nova's test machinery may capture sys.stdout.
     progress = demo_progress.Progress(sys.__stdout__)
-    progress.line('nova-zvm demo: nova %s with nova_zvm.ZVMDriver on the '
-                  'lab (zVMCloudConnector 1.6.3 on a fake z/VM)' %
+    progress.line('nova-zvm demo: nova %s, compute_driver = '
+                  'nova_zvm.ZVMDriver, the lab as z/VM' %
                   scenario.nova_version())
     progress.line()
     errors = cloud.run(progress, scenario.run)

@@ -46,7 +46,7 @@ class AllInOneCloud(base.ZVMTestCase):
         # Runs last: logging as it was.
         self.addCleanup(logging.disable, logging.NOTSET)
         self._progress.begin('Start nova: API, conductor, scheduler, '
-                             'placement, compute (nova_zvm.ZVMDriver)')
+                             'placement, compute')
         try:
             super().setUp()
         except BaseException as err:
@@ -67,8 +67,8 @@ def run(progress, scenario):
     :returns: the list of ``(what, traceback text)`` that went wrong
     """
     try:
-        with progress.step('Start the lab: the z/VM Cloud Connector on a '
-                           'fake z/VM') as details:
+        with progress.step('Start the lab: Cloud Connector, fake z/VM') \
+                as details:
             AllInOneCloud.setUpClass()
             details.append('listening on %s' % AllInOneCloud.lab.url)
     except Exception:

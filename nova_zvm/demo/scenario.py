@@ -85,9 +85,9 @@ def directory_lines(state):
     """The fake z/VM's user directory, one block per guest."""
     lines = []
     for userid, user in sorted(state['users'].items()):
-        lines.append('USER %-8s %d CPUs  %6d MB  profile %-8s power %s' % (
-            userid, user['vcpus'], user['memory_mb'], user['profile'],
-            user['power']))
+        lines.append('USER %-8s vcpus %d  memory %d MB  profile %s  '
+                     'power %s' % (userid, user['vcpus'], user['memory_mb'],
+                                   user['profile'], user['power']))
         for vdev, disk in sorted(user['minidisks'].items()):
             lines.append('  MDISK %s  %s %d %s  from pool %s' % (
                 vdev, disk['type'], disk['size'], disk['unit'],
@@ -110,7 +110,10 @@ def run(cloud, progress):
                        'os_distro') as details:
         image = cloud.glance.create_s390x_image(uuids.demo_image,
                                                 name='rhel-8.6-s390x')
-        details.append('%s  %s' % (image['id'], image['properties']))
+        details.append('%s  %s' % (image['name'], image['id']))
+        details.append(' '.join(
+            '%s=%s' % prop for prop in sorted(image['properties'].items())
+            if prop[0] != 'owner'))
         flavor_id = cloud._create_flavor(name='zvm.small', vcpu=1,
                                          memory_mb=1024, disk=2, ephemeral=0)
 
