@@ -68,6 +68,7 @@ class ConnectorOutageTest(base.ZVMTestCase):
             server, {'status': 'ACTIVE', 'OS-EXT-STS:task_state': None},
             max_retries=40)
         self.assertEqual('on', self.zvm_guest(server)['power'])
+        self.assert_last_action_failed(server, 'stop')
         service = self.admin_api.get_services(
             binary='nova-compute', host=base.COMPUTE_HOST)[0]
         self.assertEqual('up', service['state'])
@@ -83,3 +84,12 @@ class ConnectorOutageTest(base.ZVMTestCase):
         self.assertEqual('on', self.zvm_guest(server)['power'])
         self.delete_server(server)
         self.assertIsNone(self.zvm_guest(server))
+
+    def assert_last_action_failed(self, server, action):
+        """Nova recorded the failure of the server's last ``action``."""
+        last = max((each for each in self.api.get_instance_actions(
+            server['id']) if each['action'] == action),
+            key=lambda each: each['start_time'])
+        events = self.api.get_instance_action_details(
+            server['id'], last['request_id'])['events']
+        self.assertEqual(['Error'], [event['result'] for event in events])
