@@ -42,8 +42,9 @@ or from a shell: ``nova-zvm-lab --port 8080`` (prints the URL and the admin
 token file; Ctrl-C stops it). Tests: ``python -m stestr run
 nova_zvm.tests.unit.lab``.
 
-Layout: ``zvm`` (the fake z/VM's state), ``smapi``/``cp``/``zthin`` (the
-commands zvmsdk runs, emulated on that state), ``boundary`` (rebinds
+Layout: ``zvm`` (the fake z/VM's state), ``smapi`` (+ ``smcli``,
+``dirmaint``, ``vnet``), ``cp``, ``zthin`` (the commands zvmsdk runs,
+emulated on that state), ``boundary`` (rebinds
 zvmsdk's ``subprocess`` and s390-only file reads to them), ``hostpaths``
 (keeps zvmsdk's hard-coded paths in the state dir), ``compat`` (runtime
 workarounds for zvmsdk 1.6.3 defects), ``server`` (SDKServer + WSGI app +
