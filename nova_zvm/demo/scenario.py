@@ -13,16 +13,13 @@
 """What the demo does, as a user of nova's REST API would do it."""
 
 import importlib.metadata
-import time
 
-from nova.tests.functional.api import client as api_client
 from oslo_utils.fixture import uuidsentinel as uuids
 
 from nova_zvm.tests.functional import base
 
 SERVER_NAMES = ('web-1', 'web-2', 'db-1')
 FROM_SNAPSHOT = 'db-2'
-WAIT_SECONDS = 60
 
 
 class DemoFailed(Exception):
@@ -36,40 +33,6 @@ def nova_version():
 def tail(text, lines=25):
     """The end of a traceback: where and why, without the log wall."""
     return '\n'.join(text.rstrip().splitlines()[-lines:])
-
-
-def wait_for(what, check, timeout=WAIT_SECONDS, interval=0.2):
-    """Poll ``check()`` until it returns something true; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        outcome = check()
-        if outcome:
-            return outcome
-        if time.monotonic() > deadline:
-            raise DemoFailed('timed out after %ds waiting for %s'
-                             % (timeout, what))
-        time.sleep(interval)
-
-
-def wait_for_status(api, server_id, status):
-    def check():
-        server = api.get_server(server_id)
-        if server['status'] == 'ERROR':
-            raise DemoFailed('server %s went to ERROR: %s' % (
-                server['name'], server.get('fault', {}).get('message')))
-        return server if (server['status'] == status and
-                          not server['OS-EXT-STS:task_state']) else None
-    return wait_for('server %s to be %s' % (server_id, status), check)
-
-
-def wait_until_deleted(api, server_id):
-    def check():
-        try:
-            api.get_server(server_id)
-        except api_client.OpenStackApiNotFoundException:
-            return True
-        return False
-    wait_for('server %s to be deleted' % server_id, check)
 
 
 SERVER_COLUMNS = '%-6s  %-7s  %-11s  %s'
@@ -117,15 +80,12 @@ def run(cloud, progress):
         flavor_id = cloud._create_flavor(name='zvm.small', vcpu=1,
                                          memory_mb=1024, disk=2, ephemeral=0)
 
-    with progress.step('Boot three servers') as details:
-        ids = []
-        for name in SERVER_NAMES:
-            created = api.post_server({'server': {
-                'name': name, 'imageRef': image['id'],
-                'flavorRef': flavor_id, 'networks': 'auto'}})
-            ids.append(created['id'])
-        for server_id in ids:
-            wait_for_status(api, server_id, 'ACTIVE')
+    with progress.step('Boot three servers'):
+        servers = [api.post_server({'server': {
+            'name': name, 'imageRef': image['id'], 'flavorRef': flavor_id,
+            'networks': 'auto'}}) for name in SERVER_NAMES]
+        servers = [cloud.wait_for_status(server, 'ACTIVE')
+                   for server in servers]
 
     with progress.step('List the servers') as details:
         details.append(SERVER_COLUMNS % ('NAME', 'STATUS', 'Z/VM USERID',
@@ -136,36 +96,34 @@ def run(cloud, progress):
                 raise DemoFailed('%s is %s' % (server['name'],
                                                server['status']))
 
-    web2 = ids[1]
+    web2, db1 = servers[1], servers[2]
     with progress.step('Reboot web-2'):
-        api.post_server_action(web2, {'reboot': {'type': 'SOFT'}})
-        wait_for_status(api, web2, 'ACTIVE')
+        api.post_server_action(web2['id'], {'reboot': {'type': 'SOFT'}})
+        cloud.wait_for_status(web2, 'ACTIVE')
 
-    db1 = ids[2]
     with progress.step('Snapshot db-1') as details:
         snapshot_id = api.post_server_action(
-            db1, {'createImage': {'name': 'db-1-snapshot'}})['image_id']
-        wait_for_status(api, db1, 'ACTIVE')
+            db1['id'], {'createImage': {'name': 'db-1-snapshot'}})['image_id']
+        cloud.wait_for_status(db1, 'ACTIVE')
         snapshot = cloud.glance.show(None, snapshot_id)
         details.append('image %s, %d bytes' % (snapshot_id, snapshot['size']))
 
     with progress.step('Boot db-2 from the snapshot') as details:
-        created = api.post_server({'server': {
+        clone = api.post_server({'server': {
             'name': FROM_SNAPSHOT, 'imageRef': snapshot_id,
             'flavorRef': flavor_id, 'networks': 'auto'}})
-        ids.append(created['id'])
-        details.append(server_line(
-            wait_for_status(api, created['id'], 'ACTIVE')))
+        servers.append(clone)
+        details.append(server_line(cloud.wait_for_status(clone, 'ACTIVE')))
 
     with progress.step('The z/VM user directory, as the fake z/VM holds '
                        'it') as details:
         details.extend(directory_lines(cloud.lab.zvm.state()))
 
     with progress.step('Delete everything'):
-        for server_id in ids:
-            api.delete_server(server_id)
-        for server_id in ids:
-            wait_until_deleted(api, server_id)
+        for server in servers:
+            api.delete_server(server['id'])
+        for server in servers:
+            cloud._wait_until_deleted(server)
         cloud.glance.delete(None, snapshot_id)
 
     with progress.step('Check that z/VM and placement hold nothing of '

@@ -178,7 +178,7 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
                 return server
             if server['status'] == 'ERROR' and status != 'ERROR':
                 self.fail('server %s went to ERROR: %s' % (
-                    server['id'], server.get('fault')))
+                    server['name'], server.get('fault', {}).get('message')))
             if time.monotonic() > deadline:
                 self.fail('server %s not %s after %ss: %s' % (
                     server['id'], status, self.WAIT_TIMEOUT, server))
