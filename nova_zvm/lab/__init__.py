@@ -71,6 +71,9 @@ Deviations from the shared contract, and things to know:
   vswitches carry ``couplings`` ('USERID.VDEV'); reader entries carry
   ``id``, ``class``, ``type`` and ``path`` (the punched file's copy, which
   tests may read).
+* The control API is served under ``/_lab/`` on the connector's port and
+  on a plain-HTTP loopback port of its own (``lab.control_url``), which
+  ``lab.zvm`` uses: steering a TLS lab needs no TLS client.
 * ``lab.zvm`` also has ``set_power(userid, 'on'|'off'|'paused')``,
   ``add_console_output(userid, text)`` and ``info()``.
   ``inject_fault(name, rc, rs=0, nth=1, count=1)``: ``count=0`` fails every
@@ -86,7 +89,8 @@ Deviations from the shared contract, and things to know:
   without ``disk_list`` (its own defect, not worked around).
 * Vswitch grants outlive a deleted user unless revoked (as in CP);
   zvmsdk's delete revokes the grants it recorded.
-* In a test process that eventlet has patched, ``requests`` over TLS can
-  recurse in ``ssl``; the lab's own TLS test runs its client in a clean
-  interpreter.
+* In a test process that eventlet has patched (importing ``nova.test``
+  does, unless ``OS_NOVA_DISABLE_EVENTLET_PATCHING=1``), ``requests`` over
+  TLS recurses in ``ssl``; the lab's own TLS test runs its client in a
+  clean interpreter.
 """

@@ -118,7 +118,9 @@ def main(argv=None):
                 print('admin token file: %s' % lab.token_file)
             if lab.cert_file:
                 print('CA file: %s' % lab.cert_file)
-            print('state dir: %s (Ctrl-C to stop)' % state_dir, flush=True)
+            print('state dir: %s (Ctrl-C to stop)' % state_dir)
+            print('control API: %s/_lab/ (state, calls, faults, latency)'
+                  % lab.info()['control_url'], flush=True)
         parent = os.getppid()
         while not stop.wait(0.5):
             if args.exit_with_parent and os.getppid() != parent:

@@ -33,7 +33,10 @@ class ControlApp(object):
 
     def __call__(self, environ, start_response):
         method = environ['REQUEST_METHOD']
-        parts = environ.get('PATH_INFO', '')[len(PREFIX):].strip('/')
+        path = environ.get('PATH_INFO', '')
+        if path.startswith(PREFIX):
+            path = path[len(PREFIX):]
+        parts = path.strip('/')
         parts = parts.split('/') if parts else []
         try:
             length = int(environ.get('CONTENT_LENGTH') or 0)

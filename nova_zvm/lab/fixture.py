@@ -43,15 +43,15 @@ class LabError(Exception):
 class ZVMControl(object):
     """Talks to the lab process's control API (``/_lab/``)."""
 
-    def __init__(self, url, verify=None):
+    def __init__(self, url):
+        # The lab's plain-HTTP control port (see server.Lab._start_control).
         self.base = url + '/_lab/'
         self.session = requests.Session()
         self.session.trust_env = False
-        self.verify = verify if verify is not None else True
 
     def _call(self, method, path, body=None):
         r = self.session.request(method, self.base + path, json=body,
-                                 timeout=CONTROL_TIMEOUT, verify=self.verify)
+                                 timeout=CONTROL_TIMEOUT)
         if r.status_code != 200:
             raise LabError('lab control %s %s: %s %s' % (
                 method, path, r.status_code, r.text))
@@ -157,7 +157,8 @@ class LabFixture(fixtures.Fixture):
         self.url = info['url']
         self.token_file = info['token_file']
         self.ca_file = info['ca_file']
-        self.zvm = ZVMControl(self.url, verify=self.ca_file)
+        self.control_url = info['control_url']
+        self.zvm = ZVMControl(self.control_url)
 
     def _wait_ready(self):
         deadline = time.monotonic() + START_TIMEOUT

@@ -189,6 +189,7 @@ class Lab(object):
         self.token_file = None
         self.cert_file = None
         self.httpd = None
+        self.control_httpd = None
         self.sdkserver = None
         self.rest_calls = collections.deque(maxlen=fake_zvm.MAX_CALLS)
         self.rest_lock = threading.Lock()
@@ -266,6 +267,22 @@ class Lab(object):
         t = threading.Thread(target=httpd.serve_forever, name='wsgi',
                              daemon=True)
         t.start()
+        self._start_control(control_app)
+
+    def _start_control(self, control_app):
+        """The control API on a plain-HTTP loopback port of its own.
+
+        Also served under /_lab/ on the main port; this one never needs
+        TLS, so a test process whose ssl module eventlet has patched (TLS
+        clients recurse there) can still steer a TLS lab.
+        """
+        httpd = simple_server.make_server(
+            '127.0.0.1', 0, control_app, server_class=ThreadingWSGIServer,
+            handler_class=QuietHandler)
+        self.control_httpd = httpd
+        t = threading.Thread(target=httpd.serve_forever, name='control',
+                             daemon=True)
+        t.start()
 
     @property
     def url(self):
@@ -275,12 +292,15 @@ class Lab(object):
     def info(self):
         return {'url': self.url, 'token_file': self.token_file,
                 'ca_file': self.cert_file, 'state_dir': self.paths['state'],
+                'control_url': 'http://127.0.0.1:%d' % (
+                    self.control_httpd.server_address[1]),
                 'pid': os.getpid()}
 
     def stop(self):
-        if self.httpd is not None:
-            self.httpd.shutdown()
-            self.httpd.server_close()
+        for httpd in (self.httpd, self.control_httpd):
+            if httpd is not None:
+                httpd.shutdown()
+                httpd.server_close()
         if self.sdkserver is not None and self.sdkserver.server_socket:
             self.sdkserver.server_socket.close()
 

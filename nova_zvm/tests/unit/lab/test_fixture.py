@@ -42,6 +42,12 @@ class TestTokenAuth(base.LabTestCase):
         self.assertEqual(401, status)
         self.assertEqual((400, 401), (env['overallRC'], env['rs']))
 
+    def test_control_api_also_under_lab_prefix_on_main_port(self):
+        r = requests.get(self.lab.url + '/_lab/state', timeout=10)
+        self.assertEqual(200, r.status_code)
+        self.assertIn('POOL1', r.json()['pools'])
+        self.assertNotIn('GET /_lab/state', self.lab.zvm.rest_calls())
+
     def test_wrong_admin_token_is_refused_with_401(self):
         r = requests.post(self.lab.url + '/token', timeout=10,
                           headers={'X-Admin-Token': 'wrong'})
@@ -86,6 +92,8 @@ class TestFixture(testtools.TestCase):
                              timeout=60)
         self.assertEqual(['200', '[]', 'unverified refused'],
                          out.stdout.split('\n')[:3], out.stderr)
+        # The control API has a plain-HTTP port: no TLS client needed here.
+        self.assertEqual({}, lab.zvm.state()['users'])
 
     def test_two_labs_keep_separate_state(self):
         one = self.useFixture(lab_fixture.LabFixture(auth='none'))
