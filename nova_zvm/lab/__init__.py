@@ -42,14 +42,15 @@ or from a shell: ``nova-zvm-lab --port 8080`` (prints the URL and the admin
 token file; Ctrl-C stops it). Tests: ``python -m stestr run
 nova_zvm.tests.unit.lab``.
 
-Layout: ``zvm`` (the fake z/VM's state), ``smapi`` (+ ``smcli``,
-``dirmaint``, ``vnet``), ``cp``, ``zthin`` (the commands zvmsdk runs,
-emulated on that state), ``boundary`` (rebinds
-zvmsdk's ``subprocess`` and s390-only file reads to them), ``hostpaths``
-(keeps zvmsdk's hard-coded paths in the state dir), ``compat`` (runtime
-workarounds for zvmsdk 1.6.3 defects), ``server`` (SDKServer + WSGI app +
-control API in one process), ``http11`` (keep-alive), ``control`` (the
-``/_lab/`` API), ``fixture`` (LabFixture), ``cli`` (``nova-zvm-lab``).
+Layout: ``zvm`` (the fake z/VM's state); the commands zvmsdk runs,
+emulated on that state: ``smapi`` (with ``smcli``, ``dirmaint``,
+``vnet``), ``cp``, ``zthin`` and ``guestos`` (IUCV); ``boundary``
+(rebinds zvmsdk's ``subprocess`` and s390-only file reads to them),
+``hostpaths`` (keeps zvmsdk's hard-coded paths in the state dir),
+``compat`` (runtime workarounds for zvmsdk 1.6.3 defects), ``server``
+(SDKServer + WSGI app + control API in one process), ``http11``
+(keep-alive), ``certs``, ``control`` (the ``/_lab/`` API), ``fixture``
+(LabFixture), ``cli`` (``nova-zvm-lab``).
 
 Not emulated (fails loudly, naming the SMAPI function, CP command or
 tool, in the HTTP response and the lab log): creating/deleting/setting
