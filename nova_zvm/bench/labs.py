@@ -29,25 +29,18 @@ from zvmconnector import restclient
 
 from nova_zvm.lab import fixture as lab_fixture
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-LAB_PROFILE_DIR = os.path.join(os.path.dirname(_HERE), 'lab', 'profiles')
-BENCH_PROFILE_DIR = os.path.join(_HERE, 'profiles')
+PROFILE_DIR = os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), 'lab', 'profiles')
 
 
 def profile_path(name):
-    """The file of latency profile ``name`` (a path or a bundled name).
-
-    The lab's bundled profiles come first; the benchmark ships its own
-    ``zvm`` profile for a lab that has none.
-    """
+    """The file of latency profile ``name`` (a path or a lab's name)."""
     if not name or os.path.exists(name):
         return name or None
-    for directory in (LAB_PROFILE_DIR, BENCH_PROFILE_DIR):
-        path = os.path.join(directory, '%s.json' % name)
-        if os.path.exists(path):
-            return path
-    raise ValueError('no latency profile %r in %s or %s' % (
-        name, LAB_PROFILE_DIR, BENCH_PROFILE_DIR))
+    path = os.path.join(PROFILE_DIR, '%s.json' % name)
+    if not os.path.exists(path):
+        raise ValueError('no latency profile %r in %s' % (name, PROFILE_DIR))
+    return path
 
 
 def load_profile(name):
