@@ -18,6 +18,7 @@ import datetime
 import logging
 import os
 import platform
+import subprocess
 import sys
 import time
 import traceback
@@ -235,6 +236,21 @@ def run_scenarios(args, stack, env, results, errors):
         env, specs, args.cost_reps, args.cost_spawns))
 
 
+def source_version():
+    """The commit the measured code comes from, '+dirty' if changed."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    try:
+        commit = subprocess.run(
+            ['git', '-C', here, 'rev-parse', '--short', 'HEAD'],
+            capture_output=True, text=True, timeout=10).stdout.strip()
+        dirty = subprocess.run(
+            ['git', '-C', here, 'status', '--porcelain', '--', '..'],
+            capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return (commit + ('+dirty' if dirty else '')) if commit else None
+
+
 def run(args):
     """Run the figures; returns (figures, meta)."""
     started = datetime.datetime.now(datetime.timezone.utc)
@@ -271,6 +287,7 @@ def run(args):
         'duration_s': round((datetime.datetime.now(datetime.timezone.utc)
                              - started).total_seconds()),
         'host': platform.node(), 'cpus': os.cpu_count(),
+        'source': source_version(),
         'python': platform.python_version(),
         'reps': args.reps, 'burst_reps': args.burst_reps,
         'cost_reps': args.cost_reps, 'cost_spawns': args.cost_spawns,

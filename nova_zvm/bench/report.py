@@ -120,8 +120,11 @@ def _met(value):
 def markdown(figures, meta):
     """The results table, with how it was measured above it."""
     lines = ['# nova-zvm vs nova\'s in-tree z/VM driver', '']
-    lines.append('Run %(started)s UTC on %(host)s (%(cpus)s CPUs); '
-                 'repetitions: %(reps)s (figures are medians).' % meta)
+    lines.append('Run %(started)s UTC on %(host)s (%(cpus)s CPUs), '
+                 'nova-zvm at %(source)s; repetitions: %(reps)s (burst '
+                 '%(burst_reps)s; figures are medians).' % dict(
+                     {'source': None, 'burst_reps': meta.get('reps')},
+                     **meta))
     lines.append('')
     for note in meta.get('notes', []):
         lines.append('* ' + note)
