@@ -23,10 +23,8 @@ import shlex
 import socket
 import subprocess
 import sys
-import time
 
 import fixtures
-import requests
 import testtools
 
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__),
@@ -347,6 +345,33 @@ class TestLifecycle(DevstackPluginTestCase):
         self.assertEqual([], self.calls('stop_process'))
 
 
+# The HTTPS probe runs in a clean interpreter: other test modules in a
+# stestr worker (nova's) patch ssl with eventlet after requests imported
+# it, and TLS then recurses. It retries until the lab answers, loopback
+# only (no proxies from the environment), and prints the status of
+# POST /token and whether an auth token came back.
+_PROBE = """
+import sys, time
+import requests
+url, token_file, ca_file = sys.argv[1:]
+session = requests.Session()
+session.trust_env = False
+deadline = time.monotonic() + 30
+while True:
+    try:
+        with open(token_file) as f:
+            admin_token = f.read()
+        answer = session.post(url + '/token', timeout=5, verify=ca_file,
+                              headers={'X-Admin-Token': admin_token})
+        break
+    except (requests.ConnectionError, OSError):
+        if time.monotonic() > deadline:
+            sys.exit('the lab did not answer in 30 s')
+        time.sleep(0.2)
+print(answer.status_code, bool(answer.headers.get('X-Auth-Token')))
+"""
+
+
 class TestLabCommand(DevstackPluginTestCase):
     """The command plugin.sh gives run_process starts the real lab."""
 
@@ -375,22 +400,10 @@ class TestLabCommand(DevstackPluginTestCase):
         self.addCleanup(lab.wait, 10)
         self.addCleanup(lab.terminate)
 
-        # Loopback only: never through a proxy from the environment.
-        session = requests.Session()
-        session.trust_env = False
-        self.addCleanup(session.close)
-        answer = None
-        deadline = time.monotonic() + 30
-        while answer is None and time.monotonic() < deadline:
-            try:
-                with open(zvm['token_file']) as f:
-                    admin_token = f.read()
-                answer = session.post(
-                    zvm['cloud_connector_url'] + '/token',
-                    headers={'X-Admin-Token': admin_token},
-                    verify=zvm['ca_file'], timeout=5)
-            except (requests.ConnectionError, OSError):
-                time.sleep(0.2)
-        self.assertIsNotNone(answer, 'the lab did not answer in 30 s')
-        self.assertEqual(200, answer.status_code)
-        self.assertTrue(answer.headers.get('X-Auth-Token'))
+        probe = subprocess.run(
+            [sys.executable, '-c', _PROBE, zvm['cloud_connector_url'],
+             zvm['token_file'], zvm['ca_file']],
+            env=env, capture_output=True, text=True, timeout=60)
+
+        self.assertEqual(0, probe.returncode, probe.stderr)
+        self.assertEqual('200 True', probe.stdout.strip())
