@@ -1,0 +1,103 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The benchmark's arithmetic: medians, ratios, targets, the files."""
+
+import csv
+import json
+import os
+
+import fixtures
+import testtools
+
+from nova_zvm.bench import labs
+from nova_zvm.bench import report
+
+
+class FigureTest(testtools.TestCase):
+
+    def test_value_is_the_median_and_ratio_is_ours_over_theirs(self):
+        f = report.from_samples('k', 'title', 's',
+                                {'ours': [3.0, 1.0, 2.0],
+                                 'intree': [8.0, 4.0, 5.0, 100.0]})
+        self.assertEqual(2.0, f.ours)
+        self.assertEqual(6.5, f.intree)
+        self.assertAlmostEqual(2.0 / 6.5, f.ratio)
+
+    def test_a_missing_driver_gives_no_ratio_and_no_verdict(self):
+        f = report.from_samples('k', 'title', 's', {'intree': [1.0]},
+                                target=report.Target('<=', 0.5))
+        self.assertIsNone(f.ours)
+        self.assertIsNone(f.ratio)
+        self.assertIsNone(f.met)
+
+    def test_targets_on_the_ratio_and_on_our_figure(self):
+        faster = report.Figure('k', 't', 'calls/s', 300.0, 100.0,
+                               target=report.Target('>=', 3.0))
+        slower = report.Figure('k', 't', 'calls/s', 250.0, 100.0,
+                               target=report.Target('>=', 3.0))
+        calls = report.Figure('k', 't', 'calls', 3, 201,
+                              target=report.Target('<=', 2, on='ours'))
+        self.assertTrue(faster.met)
+        self.assertFalse(slower.met)
+        # 3 calls is far below the in-tree driver's, but not the bar.
+        self.assertFalse(calls.met)
+
+
+class WriteTest(testtools.TestCase):
+
+    def test_files_hold_the_table_the_notes_and_the_samples(self):
+        out = self.useFixture(fixtures.TempDir()).path
+        figures = [
+            report.from_samples('burst.wall', 'burst: wall time', 's',
+                                {'ours': [10.0], 'intree': [40.0]},
+                                target=report.Target('<=', 0.5)),
+            report.from_samples('power_sync.calls', 'sync: REST calls',
+                                'calls', {'ours': [2], 'intree': [201]},
+                                detail={'ours': ['GET /guests']}),
+        ]
+        meta = {'started': '2026-11-24 09:00', 'host': 'h', 'cpus': 2,
+                'reps': 5, 'notes': ["in-tree on a lab with auth='none'"],
+                'latency': {'cp:*': 0.003}, 'errors': []}
+
+        report.write(out, figures, meta)
+
+        with open(os.path.join(out, 'results.json')) as f:
+            document = json.load(f)
+        self.assertEqual(meta, document['meta'])
+        self.assertEqual(0.25, document['figures'][0]['ratio'])
+        self.assertTrue(document['figures'][0]['met'])
+        self.assertEqual({'ours': ['GET /guests']},
+                         document['figures'][1]['rest_calls'])
+        with open(os.path.join(out, 'results.md')) as f:
+            table = f.read()
+        self.assertIn('| burst: wall time | s | 10.0 | 40.0 | 0.25x | '
+                      'ratio <= 0.500 | yes |', table)
+        self.assertIn("* in-tree on a lab with auth='none'", table)
+        self.assertIn('| cp:* | 0.003 |', table)
+        with open(os.path.join(out, 'results.csv')) as f:
+            rows = list(csv.reader(f))
+        self.assertEqual(3, len(rows))
+        self.assertEqual('0.01x', rows[2][4])
+
+
+class PatternTest(testtools.TestCase):
+
+    def test_names_of_guests_and_images_are_folded(self):
+        self.assertEqual('GET /guests/{id}/power_state',
+                         labs.pattern('GET /guests/ZVM00101/power_state'))
+        self.assertEqual('GET /images/{id}/root_disk_size',
+                         labs.pattern('GET /images/abc-1/root_disk_size'))
+        # Collections keep their names.
+        self.assertEqual('GET /guests/stats',
+                         labs.pattern('GET /guests/stats'))
+        self.assertEqual('GET /host', labs.pattern('GET /host'))
