@@ -36,8 +36,8 @@ from nova_zvm.bench import report
 
 LOG = logging.getLogger('nova_zvm.bench')
 
-SCENARIOS = ('client', 'operations', 'burst', 'power_sync', 'periodic',
-             'cost')
+SCENARIOS = ('client', 'operations', 'burst', 'burst_slow_glance',
+             'power_sync', 'periodic', 'cost')
 
 OP_TITLES = {
     'spawn_new_image': 'spawn, new image',
@@ -63,6 +63,10 @@ def parse_args(argv):
     p.add_argument('--glance-seconds', type=float, default=2.0,
                    help='seconds one image download from Glance takes, '
                         'for both drivers (default 2.0)')
+    p.add_argument('--slow-glance-seconds', type=float, default=6.0,
+                   help='Glance download time of one more burst (default '
+                        '6.0: what moving a root disk image costs in the '
+                        'zvm profile)')
     p.add_argument('--reps', type=int, default=5,
                    help='repetitions of the cheap figures (default 5)')
     p.add_argument('--burst-reps', type=int, default=3,
@@ -96,6 +100,7 @@ def parse_args(argv):
         args.cost_spawns = 1
         args.profile = None
         args.glance_seconds = 0.0
+        args.slow_glance_seconds = 0.0
     return args
 
 
@@ -141,6 +146,14 @@ def build_figures(results, args):
         figs.append(F('burst.failed', title + ': failed spawns', 'spawns',
                       r['failed'], T('==', 0, on='ours',
                                      text='nova-zvm == 0')))
+    if 'burst_slow_glance' in results:
+        r = results['burst_slow_glance']
+        title = ('burst of %d spawns, %d images, %g s Glance downloads (1 '
+                 'run)' % (args.burst, args.images, args.slow_glance_seconds))
+        figs.append(F('burst_slow_glance.wall', title + ': wall time', 's',
+                      r['wall']))
+        figs.append(F('burst_slow_glance.imports', title + ': image imports',
+                      'imports', r['imports']))
     if 'power_sync' in results:
         r = results['power_sync']
         title = 'power sync of %d guests' % args.guests
@@ -228,6 +241,17 @@ def run_scenarios(args, stack, env, results, errors):
         env, specs, by_driver, args.reps))
     attempt('burst', lambda: burst.run(
         env, specs, by_driver, args.burst_reps, args.burst, args.images))
+
+    def slow_glance_burst():
+        env.images.download_seconds = args.slow_glance_seconds
+        try:
+            return burst.run(env, specs, by_driver, 1, args.burst,
+                             args.images)
+        finally:
+            env.images.download_seconds = args.glance_seconds
+
+    if args.slow_glance_seconds:
+        attempt('burst_slow_glance', slow_glance_burst)
     attempt('power_sync', lambda: power_sync.run(
         env, specs, by_driver, args.reps, args.guests))
     attempt('periodic', lambda: periodic.run(
