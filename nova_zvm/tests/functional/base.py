@@ -26,6 +26,7 @@ import os
 import time
 
 import fixtures
+from nova import context as nova_context
 from nova.tests.functional import integrated_helpers
 from oslo_utils.fixture import uuidsentinel as uuids
 
@@ -99,6 +100,7 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
     def setUp(self):
         for name in PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(name))
+        self.useFixture(zvm_fixtures.RealHTTPSConnections())
         self.lab.zvm.clear_faults()
         self._guests_before = set(self.lab.zvm.state()['users'])
         self.addCleanup(self._remove_leftover_guests)
@@ -206,6 +208,11 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
             usage['MEMORY_MB'] += flavor['ram']
             usage['DISK_GB'] += flavor['disk'] + flavor['ephemeral']
         self.assertRequestMatchesUsage(usage, self.compute_node_uuid())
+
+    def sync_power_states(self):
+        """Nova-compute's periodic power state sync, once."""
+        self.compute.manager._sync_power_states(
+            nova_context.get_admin_context())
 
     def compute_node_uuid(self):
         return self._get_provider_uuid_by_host(

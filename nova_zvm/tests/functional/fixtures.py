@@ -15,10 +15,14 @@
 import io
 import socket
 import threading
+from unittest import mock
 import urllib.parse
 
 import fixtures
 from nova.tests import fixtures as nova_fixtures
+from urllib3 import connection as urllib3_connection
+from urllib3 import connectionpool
+from urllib3 import poolmanager
 
 # The neutron physical network the test ports live on, and the lab vswitch
 # the driver is told (``[zvm] vswitch_mappings``) to couple them to.
@@ -204,3 +208,28 @@ def _close(sock):
     except OSError:
         pass
     sock.close()
+
+
+class _RealHTTPSConnectionPool(connectionpool.HTTPSConnectionPool):
+    # A class attribute of its own: wsgi-intercept swaps the one of
+    # HTTPSConnectionPool, not this one.
+    ConnectionCls = urllib3_connection.HTTPSConnection
+
+
+class RealHTTPSConnections(fixtures.Fixture):
+    """HTTPS through requests reaches real servers again.
+
+    Nova's API and placement fixtures install wsgi-intercept, which swaps
+    urllib3's connection classes for HTTP *and* HTTPS while they run; its
+    HTTPS class rejects the arguments urllib3 2 passes (``cert_reqs``), so
+    no HTTPS connection to a real server (the lab with TLS) can be made.
+    Nothing in these tests is intercepted over HTTPS, so HTTPS pools go
+    back to urllib3's own connections.
+    """
+
+    def _setUp(self):
+        # In place: every PoolManager refers to this very dict.
+        patcher = mock.patch.dict(poolmanager.pool_classes_by_scheme,
+                                  {'https': _RealHTTPSConnectionPool})
+        patcher.start()
+        self.addCleanup(patcher.stop)

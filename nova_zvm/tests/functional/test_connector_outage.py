@@ -23,6 +23,9 @@ class ConnectorOutageTest(base.ZVMTestCase):
     # As in a real cloud, a failure on nova-compute does not travel back
     # to the API request that cast it.
     CAST_AS_CALL = False
+    # Over TLS, verified: the pooled connections the outage drops are TLS
+    # sessions the driver's client must set up again.
+    LAB_OPTIONS = {'tls': True}
 
     def connector_url(self):
         # The driver talks to the lab through a relay the test can cut.

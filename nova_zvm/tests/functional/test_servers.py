@@ -75,6 +75,14 @@ class ServerLifecycleTest(base.ZVMTestCase):
     def assert_power(self, server, power):
         self.assertEqual(power, self.zvm_guest(server)['power'])
 
+    def assert_power_sync_keeps(self, server, expected_power_state):
+        """Nova's power sync agrees with the server's state."""
+        self.sync_power_states()
+        synced = self._show_server(server)
+        self.assertEqual(server['status'], synced['status'])
+        self.assertEqual(expected_power_state,
+                         synced['OS-EXT-STS:power_state'])
+
     def assert_nothing_left(self, server, state_before):
         """Neither z/VM nor placement keeps anything of ``server``."""
         state = self.lab.zvm.state()
@@ -105,6 +113,7 @@ class ServerLifecycleTest(base.ZVMTestCase):
 
         server = self._stop_server(server)
         self.assert_power(server, 'off')
+        self.assert_power_sync_keeps(server, power_state.SHUTDOWN)
         server = self._start_server(server)
         self.assert_power(server, 'on')
 
@@ -117,6 +126,9 @@ class ServerLifecycleTest(base.ZVMTestCase):
         self.api.post_server_action(server['id'], {'pause': None})
         server = self.wait_for_status(server, 'PAUSED')
         self.assert_power(server, 'paused')
+        # z/VM's power state is only on or off: the driver must remember
+        # the pause, or the sync records a paused server as running.
+        self.assert_power_sync_keeps(server, power_state.PAUSED)
         self.api.post_server_action(server['id'], {'unpause': None})
         server = self.wait_for_status(server, 'ACTIVE')
         self.assert_power(server, 'on')
