@@ -13,7 +13,6 @@
 """The Cloud Connector goes away under a running nova-compute, and returns."""
 
 from nova.compute import power_state
-from nova import context as nova_context
 
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
@@ -39,13 +38,10 @@ class ConnectorOutageTest(base.ZVMTestCase):
         The runner logs a task's exception and goes on; the errors are
         returned so the test can tell a failing task from a dead service.
         """
-        ctxt = nova_context.get_admin_context()
-        manager = self.compute.manager
         errors = []
-        for task in (manager.update_available_resource,
-                     manager._sync_power_states):
+        for task in (self._run_periodics, self.sync_power_states):
             try:
-                task(ctxt)
+                task()
             except Exception as err:
                 errors.append(err)
         return errors
