@@ -129,6 +129,10 @@ class ServerLifecycleTest(base.ZVMTestCase):
         # z/VM's power state is only on or off: the driver must remember
         # the pause, or the sync records a paused server as running.
         self.assert_power_sync_keeps(server, power_state.PAUSED)
+        # Also after nova-compute restarts with a new driver instance.
+        self.compute = self.restart_compute_service(
+            self.compute, keep_hypervisor_state=False)
+        self.assert_power_sync_keeps(server, power_state.PAUSED)
         self.api.post_server_action(server['id'], {'unpause': None})
         server = self.wait_for_status(server, 'ACTIVE')
         self.assert_power(server, 'on')
