@@ -21,35 +21,13 @@ tools smtLayer runs on a linked minidisk, and the few local tools
 Local tools act on files inside the lab's state dir only.
 """
 
-import gzip
 import json
 import os
-import re
 import shutil
 
 from nova_zvm.lab import guestos
+from nova_zvm.lab import images
 from nova_zvm.lab import zvm as fake_zvm
-
-# Header layout read back by zvmsdk (hexdump, fixed offsets): bytes 20-31
-# hold a right-aligned size, 33-35 the unit, and the text names CKD/FBA.
-HEADER_LEN = 64
-
-
-def image_header(disk_type, size, unit, compression=6):
-    kind = 'CKD' if disk_type == 'ECKD' else 'FBA'
-    text = 'z/VM %s Disk Image:%12d %s HLen: 0064 GZIP: %d' % (
-        kind, size, unit, compression)
-    return text.ljust(HEADER_LEN - 1).encode() + b'\n'
-
-
-def parse_header(data):
-    """(type, size, unit) from an image header, or None if it is not one."""
-    text = data[:HEADER_LEN].decode('ascii', 'replace')
-    m = re.match(r'z/VM (CKD|FBA) Disk Image:\s*(\d+) (CYL|BLK)', text)
-    if not m:
-        return None
-    return ('ECKD' if m.group(1) == 'CKD' else 'FBA', int(m.group(2)),
-            m.group(3))
 
 
 def hexdump_c(data):
@@ -331,7 +309,7 @@ class ZThin(object):
         userid, vdev, image = args[0].upper(), args[1].upper(), args[2]
         path = self._local(image)
         with open(path, 'rb') as f:
-            header = parse_header(f.read(HEADER_LEN))
+            header = images.parse_header(f.read(images.HEADER_LEN))
         with self.zvm.lock:
             user, disk = self._disk(userid, vdev)
             if disk is None:
@@ -384,7 +362,7 @@ class ZThin(object):
             payload = json.dumps({'userid': userid, 'vdev': vdev,
                                   'source_image': source.get('image')})
             with open(self._local(target), 'wb') as f:
-                f.write(image_header(disk['type'], disk['size'],
-                                     disk['unit'], level))
-                f.write(gzip.compress(payload.encode(), level))
+                f.write(images.build_image(disk['type'], disk['size'],
+                                           disk['unit'], payload.encode(),
+                                           level))
         return 'Image file %s created.\n' % target

@@ -24,20 +24,20 @@ from urllib3 import connection as urllib3_connection
 from urllib3 import connectionpool
 from urllib3 import poolmanager
 
+from nova_zvm.lab import images
+
 # The neutron physical network the test ports live on, and the lab vswitch
 # the driver is told (``[zvm] vswitch_mappings``) to couple them to.
 PHYSNET = 'physnet1'
 VSWITCH = 'VSW1'
 
-# A z/VM disk image as the Cloud Connector expects it: a 64-byte header
-# whose fixed columns hold the root disk's size and unit (zvmsdk parses
-# bytes 20-31 as the size and 33-35 as the unit), then the disk's contents.
+# The root disk size, in cylinders, of the z/VM disk image the tests boot.
 IMAGE_CYLINDERS = 10
 
 
 def zvm_disk_image(cylinders=IMAGE_CYLINDERS, payload=b'\0' * 4096):
-    header = 'z/VM CKD Disk Image:%12d CYL HLen: 0055 GZIP: 0' % cylinders
-    return header.encode('ascii').ljust(64, b' ') + payload
+    """A z/VM disk image as the Cloud Connector expects it."""
+    return images.build_image('CKD', cylinders, payload=payload)
 
 
 def s390x_image(image_id, name='rhel-s390x', **properties):

@@ -12,7 +12,6 @@
 
 """The client against the lab: the real Cloud Connector on a fake z/VM."""
 
-import gzip
 import io
 import itertools
 import logging
@@ -23,18 +22,14 @@ import testtools
 from nova_zvm.client import ZVMClient
 from nova_zvm import exception
 from nova_zvm.lab import fixture as lab_fixture
+from nova_zvm.lab import images
 
 _numbers = itertools.count(1)
 
 
 def disk_image(size=10, unit='CYL', kind='CKD', payload=b'root fs'):
-    """A z/VM disk image file: the header the connector parses, then data.
-
-    Bytes 20-31 hold the size right aligned, 33-35 the unit.
-    """
-    header = ('z/VM %s Disk Image:%12d %s HLen: 0064 GZIP: 6'
-              % (kind, size, unit)).ljust(63) + '\n'
-    return header.encode() + gzip.compress(payload)
+    """A z/VM disk image file: the header the connector parses, then data."""
+    return images.build_image(kind, size, unit, payload)
 
 
 class LabClientTestCase(testtools.TestCase):

@@ -13,13 +13,13 @@
 
 """Shared plumbing for the lab's tests: one lab per test class."""
 
-import gzip
 import itertools
 
 import requests
 import testtools
 
 from nova_zvm.lab import fixture as lab_fixture
+from nova_zvm.lab import images
 
 _userids = itertools.count(1)
 
@@ -94,14 +94,8 @@ class Connector(object):
 
 
 def disk_image(size, unit='CYL', kind='CKD', payload=b'root fs'):
-    """A z/VM disk image file as creatediskimage writes it.
-
-    Header: bytes 0-19 'z/VM CKD Disk Image:', 20-31 the size right
-    aligned, 33-35 the unit; then the (gzip) disk data.
-    """
-    header = ('z/VM %s Disk Image:%12d %s HLen: 0064 GZIP: 6'
-              % (kind, size, unit)).ljust(63) + '\n'
-    return header.encode() + gzip.compress(payload)
+    """A z/VM disk image file as creatediskimage writes it."""
+    return images.build_image(kind, size, unit, payload)
 
 
 def read_header(data):

@@ -36,6 +36,7 @@ import testtools
 
 from nova_zvm import conf
 from nova_zvm.lab import fixture as lab_fixture
+from nova_zvm.lab import images
 
 CONF = conf.CONF
 
@@ -47,9 +48,8 @@ READ_ONLY_PREFIXES = ('GET ', 'POST /token', 'HEAD ')
 
 def disk_image(cylinders=3338):
     """Bytes the connector accepts as a z/VM ECKD disk image."""
-    header = b'z/VM CKD Disk Image:' + b'%12d' % cylinders + b' CYL'
-    header += b' HLen: 0055 GZIP: 6'
-    return header.ljust(512, b'\0') + os.urandom(256)
+    # Random data: no two images are alike.
+    return images.build_image('CKD', cylinders, payload=os.urandom(256))
 
 
 def _parse_conf():
