@@ -34,6 +34,7 @@ from oslo_utils import uuidutils
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import localfiles
 from nova_zvm.virt import validate
 
 CONF = conf.CONF
@@ -132,7 +133,7 @@ class ImageManager(object):
         finally:
             # A partial or failed download is never kept.
             if not (imported and CONF.zvm.keep_image_files):
-                _remove(path)
+                localfiles.remove(path)
 
 
 def _file_url(remote):
@@ -147,13 +148,3 @@ def _mark(image_id, delta):
         _importing[image_id] += delta
         if _importing[image_id] <= 0:
             del _importing[image_id]
-
-
-def _remove(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as err:
-        LOG.warning('Could not remove %(path)s: %(err)s',
-                    {'path': path, 'err': err})

@@ -32,6 +32,7 @@ from oslo_log import log as logging
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import localfiles
 from nova_zvm.virt import snapshot
 
 CONF = conf.CONF
@@ -140,11 +141,7 @@ def _clean_tmp_path(keep_ids, now, min_age):
                 continue
             if now - max(st.st_mtime, st.st_atime) < min_age:
                 continue
-            try:
-                os.unlink(path)
-            except OSError as err:
-                LOG.warning('Could not remove %(path)s: %(err)s',
-                            {'path': path, 'err': err})
+            if not localfiles.remove(path):
                 continue
             LOG.info('Removed unused image file %s', path)
             removed.append(path)

@@ -45,6 +45,7 @@ from oslo_log import log as logging
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import localfiles
 from nova_zvm.virt import power
 from nova_zvm.virt import userid as zvm_userid
 
@@ -132,7 +133,7 @@ def snapshot(client, context, instance, image_id, update_task_state,
                              step=step, reason=err) from err
     finally:
         _delete_connector_image(client, name, instance)
-        _remove_local_file(local_path)
+        localfiles.remove(local_path)
         with _in_progress_lock:
             _in_progress.discard(image_id)
     LOG.info('Snapshot %s uploaded to Glance', image_id, instance=instance)
@@ -258,13 +259,3 @@ def _delete_connector_image(client, name, instance):
         LOG.warning('Could not delete connector image %(name)s: %(err)s; '
                     'the image cache removes it later',
                     {'name': name, 'err': err}, instance=instance)
-
-
-def _remove_local_file(path):
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        pass
-    except OSError as err:
-        LOG.warning('Could not remove %(path)s: %(err)s',
-                    {'path': path, 'err': err})
