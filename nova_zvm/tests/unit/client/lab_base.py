@@ -17,12 +17,11 @@ import itertools
 import logging
 
 import fixtures
-import testtools
 
 from nova_zvm.client import ZVMClient
 from nova_zvm import exception
-from nova_zvm.lab import fixture as lab_fixture
 from nova_zvm.lab import images
+from nova_zvm.tests.unit import base as unit_base
 
 _numbers = itertools.count(1)
 
@@ -32,29 +31,13 @@ def disk_image(size=10, unit='CYL', kind='CKD', payload=b'root fs'):
     return images.build_image(kind, size, unit, payload)
 
 
-class LabClientTestCase(testtools.TestCase):
+class LabClientTestCase(unit_base.ClassLabTestCase):
     """One lab per test class; each test uses its own userids and names."""
-
-    lab_kwargs = {}
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.lab = lab_fixture.LabFixture(**cls.lab_kwargs)
-        cls.lab.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.cleanUp()
-        super().tearDownClass()
 
     def setUp(self):
         super().setUp()
         self.log = self.useFixture(fixtures.FakeLogger(level=logging.DEBUG))
-        if not self.lab.ca_file:
-            # (A TLS lab is driven from a clean interpreter only: see
-            # test_lab_transport.TLSTestCase.)
-            self.addCleanup(self.lab.zvm.clear_faults)
+        if self.lab_is_controllable():
             self.addCleanup(self.lab.zvm.set_latency, {})
 
     def client(self, **kwargs):
@@ -74,10 +57,6 @@ class LabClientTestCase(testtools.TestCase):
     @staticmethod
     def new_name(prefix='img'):
         return '%s-%d' % (prefix, next(_numbers))
-
-    def user(self, userid):
-        """The fake z/VM's record of a guest (None once it is gone)."""
-        return self.lab.zvm.state()['users'].get(userid.upper())
 
     def new_guest(self, client, **kwargs):
         userid = self.new_userid()

@@ -16,10 +16,9 @@
 import itertools
 
 import requests
-import testtools
 
-from nova_zvm.lab import fixture as lab_fixture
 from nova_zvm.lab import images
+from nova_zvm.tests.unit import base as unit_base
 
 _userids = itertools.count(1)
 
@@ -103,30 +102,14 @@ def read_header(data):
     return text[:20], int(text[20:32]), text[33:36]
 
 
-class LabTestCase(testtools.TestCase):
+class LabTestCase(unit_base.ClassLabTestCase):
     """Starts one lab for the class; tests use their own userids."""
-
-    lab_kwargs = {}
 
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.lab = lab_fixture.LabFixture(**cls.lab_kwargs)
-        cls.lab.setUp()
         cls.conn = Connector(cls.lab)
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.cleanUp()
-        super().tearDownClass()
-
-    def setUp(self):
-        super().setUp()
-        self.addCleanup(self.lab.zvm.clear_faults)
 
     @staticmethod
     def new_userid(prefix='T'):
         return '%s%05d' % (prefix, next(_userids))
-
-    def user(self, userid):
-        return self.lab.zvm.state()['users'].get(userid.upper())

@@ -32,11 +32,10 @@ from nova import objects
 from nova.virt import virtapi
 from oslo_config import fixture as config_fixture
 from oslo_utils import uuidutils
-import testtools
 
 from nova_zvm.client import ZVMClient
 from nova_zvm import conf
-from nova_zvm.lab import fixture as lab_fixture
+from nova_zvm.tests.unit import base as unit_base
 from nova_zvm.virt import driver as zvm_driver
 
 CONF = conf.CONF
@@ -132,29 +131,14 @@ class SwitchableProxy(object):
                     pass
 
 
-class DriverTestCase(testtools.TestCase):
+class DriverTestCase(unit_base.ClassLabTestCase):
     """A lab for the class; CONF, a client and an initialised driver."""
 
-    lab_kwargs = {}
     # Through a SwitchableProxy, so that a test can take the connector away.
     use_proxy = False
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.lab = lab_fixture.LabFixture(**cls.lab_kwargs)
-        cls.lab.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.cleanUp()
-        super().tearDownClass()
-
     def setUp(self):
         super().setUp()
-        for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY',
-                    'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy'):
-            self.useFixture(fixtures.EnvironmentVariable(var))
         self.log = self.useFixture(fixtures.FakeLogger(
             name='nova_zvm', level=logging.DEBUG))
         self.tmp = tempfile.mkdtemp(prefix='nova-zvm-driver-')
@@ -173,7 +157,6 @@ class DriverTestCase(testtools.TestCase):
                         token_file=self.lab.token_file,
                         ca_file=self.lab.ca_file, disk_pool=DISK_POOL,
                         max_retries=0, connect_timeout=5, read_timeout=60)
-        self.addCleanup(self.lab.zvm.clear_faults)
         # The test's own view of the connector, for arranging guests.
         self.client = ZVMClient(self.lab.url, token_file=self.lab.token_file,
                                 ca_file=self.lab.ca_file, max_retries=0)

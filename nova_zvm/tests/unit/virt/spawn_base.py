@@ -32,11 +32,10 @@ from nova import objects
 from nova.tests.unit import fake_instance
 from oslo_config import fixture as config_fixture
 from oslo_utils import uuidutils
-import testtools
 
 from nova_zvm import conf
-from nova_zvm.lab import fixture as lab_fixture
 from nova_zvm.lab import images
+from nova_zvm.tests.unit import base as unit_base
 
 CONF = conf.CONF
 
@@ -116,29 +115,15 @@ class FakeVirtAPI(object):
             error_callback(event_names[0][0], instance)
 
 
-class SpawnTestCase(testtools.TestCase):
+class SpawnTestCase(unit_base.ClassLabTestCase):
     """A lab for the class; CONF, a client and builders per test."""
 
     lab_kwargs = {'vswitches': ['VSW2']}
     mappings = {'physnet1': 'VSW1', 'physnet2': 'VSW2'}
 
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.lab = lab_fixture.LabFixture(**cls.lab_kwargs)
-        cls.lab.setUp()
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.lab.cleanUp()
-        super().tearDownClass()
-
     def setUp(self):
         super().setUp()
         from nova_zvm.client import ZVMClient  # lands with the client
-        for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY',
-                    'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY', 'no_proxy'):
-            self.useFixture(fixtures.EnvironmentVariable(var))
         self.tmp = tempfile.mkdtemp(prefix='nova-zvm-spawn-')
         self.addCleanup(shutil.rmtree, self.tmp, True)
         _parse_conf()
@@ -150,7 +135,6 @@ class SpawnTestCase(testtools.TestCase):
         self.conf.config(group='zvm',
                          image_tmp_path=os.path.join(self.tmp, 'images'),
                          vswitch_mappings=self.mappings)
-        self.addCleanup(self.lab.zvm.clear_faults)
         self.client = ZVMClient(self.lab.url, token_file=self.lab.token_file,
                                 ca_file=self.lab.ca_file, read_timeout=60,
                                 max_retries=0)
@@ -220,9 +204,6 @@ class SpawnTestCase(testtools.TestCase):
             type='ovs', details=details, active=active)
 
     # Lab views -------------------------------------------------------------
-
-    def user(self, userid):
-        return self.lab.zvm.state()['users'].get(userid.upper())
 
     def grants(self, userid):
         """{vswitch: vlan} of every vswitch ``userid`` is granted on."""

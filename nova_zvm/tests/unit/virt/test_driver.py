@@ -16,12 +16,13 @@ from nova.compute import power_state
 from nova import exception as nova_exception
 from nova import objects
 from nova.virt import driver as nova_driver
+import testtools
 
 from nova_zvm.tests.unit.virt import driver_base
 from nova_zvm.virt import driver as zvm_driver
 
 
-class CapabilitiesTestCase(driver_base.testtools.TestCase):
+class CapabilitiesTestCase(testtools.TestCase):
 
     def test_raw_images_only(self):
         caps = zvm_driver.ZVMDriver.capabilities

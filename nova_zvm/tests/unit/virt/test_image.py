@@ -16,6 +16,7 @@ import os
 import threading
 
 from oslo_concurrency import lockutils
+import testtools
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
@@ -154,7 +155,7 @@ class TestImageManager(spawn_base.SpawnTestCase):
             self.assertIn(inst.name.upper(), users)
 
 
-class TestConnectorNames(spawn_base.testtools.TestCase):
+class TestConnectorNames(testtools.TestCase):
 
     def test_names_round_trip(self):
         image_id = 'a0e5f6d2-1c3b-4f6e-9a7b-0c1d2e3f4a5b'

@@ -17,6 +17,7 @@ import json
 
 from nova.compute import power_state
 from nova import exception as nova_exception
+import testtools
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import driver_base
@@ -312,7 +313,7 @@ class LargeHostTestCase(driver_base.DriverTestCase):
         self.assertEqual(2, len(stats))
 
 
-class ChunkTestCase(driver_base.testtools.TestCase):
+class ChunkTestCase(testtools.TestCase):
 
     def test_chunks_stay_under_the_limit_and_keep_everything(self):
         userids = ['U%07d' % n for n in range(1000)]
@@ -327,7 +328,7 @@ class ChunkTestCase(driver_base.testtools.TestCase):
         self.assertEqual([], list(power.chunk_userids([])))
 
 
-class PauseRegistryTestCase(driver_base.testtools.TestCase):
+class PauseRegistryTestCase(testtools.TestCase):
 
     def test_markers_persist(self):
         path = self.useFixture(driver_base.fixtures.TempDir()).path
@@ -339,7 +340,7 @@ class PauseRegistryTestCase(driver_base.testtools.TestCase):
         self.assertNotIn('ABC', power.PauseRegistry(path))
 
 
-class CacheClockTestCase(driver_base.testtools.TestCase):
+class CacheClockTestCase(testtools.TestCase):
 
     class _Client(object):
         def __init__(self):
