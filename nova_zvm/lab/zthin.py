@@ -240,6 +240,15 @@ class ZThin(object):
             return None, None
         return user, user['minidisks'].get(vdev.upper().zfill(4))
 
+    def _defined_disk(self, userid, vdev):
+        # What the image scripts answer when they cannot link the disk.
+        user, disk = self._disk(userid, vdev)
+        if disk is None:
+            raise fake_zvm.CommandFailed(
+                3, 'ERROR: Unable to link %s disk %s: it is not '
+                'defined.\n' % (userid, vdev))
+        return user, disk
+
     def do_linkdiskandbringonline(self, args):
         userid, vdev = args[0].upper(), args[1].upper()
         with self.zvm.lock:
@@ -311,11 +320,7 @@ class ZThin(object):
         with open(path, 'rb') as f:
             header = images.parse_header(f.read(images.HEADER_LEN))
         with self.zvm.lock:
-            user, disk = self._disk(userid, vdev)
-            if disk is None:
-                raise fake_zvm.CommandFailed(
-                    3, 'ERROR: Unable to link %s disk %s: it is not '
-                    'defined.\n' % (userid, vdev))
+            user, disk = self._defined_disk(userid, vdev)
             if header is None:
                 raise fake_zvm.CommandFailed(
                     4, 'ERROR: %s is not a z/VM disk image (bad header).\n'
@@ -349,11 +354,7 @@ class ZThin(object):
         target = self._local(target) if os.path.exists(
             os.path.dirname(target)) else target
         with self.zvm.lock:
-            user, disk = self._disk(userid, vdev)
-            if disk is None:
-                raise fake_zvm.CommandFailed(
-                    3, 'ERROR: Unable to link %s disk %s: it is not '
-                    'defined.\n' % (userid, vdev))
+            user, disk = self._defined_disk(userid, vdev)
             if user['power'] != 'off':
                 raise fake_zvm.CommandFailed(
                     2, 'ERROR: %s is logged on; the disk is in use.\n'
