@@ -300,8 +300,9 @@ def run(args):
         'Client figures: both clients with token auth on one lab, no '
         'latency (the cost of the client itself); nova-zvm\'s '
         'nova_zvm.client.ZVMClient vs zvmconnector.RESTClient(auth=token).',
-        'Ratios are nova-zvm / in-tree within this run; targets are those '
-        'of issue 8.',
+        'Ratios are nova-zvm / in-tree within this run (the median of the '
+        'ratios of each repetition, where both drivers ran back to back); '
+        'targets are those of issue 8.',
     ]
     if args.smoke:
         notes.insert(0, 'SMOKE RUN: one repetition, few guests, no latency; '

@@ -33,6 +33,14 @@ class FigureTest(testtools.TestCase):
         self.assertEqual(6.5, f.intree)
         self.assertAlmostEqual(2.0 / 6.5, f.ratio)
 
+    def test_paired_repetitions_give_the_median_of_their_ratios(self):
+        # The machine was slow for both in the second repetition.
+        f = report.from_samples('k', 'title', 'calls/s',
+                                {'ours': [300.0, 100.0, 330.0],
+                                 'intree': [100.0, 30.0, 100.0]})
+        self.assertEqual(3.3, f.ratio)
+        self.assertEqual(3.0, f.ratio_of_medians)
+
     def test_a_missing_driver_gives_no_ratio_and_no_verdict(self):
         f = report.from_samples('k', 'title', 's', {'intree': [1.0]},
                                 target=report.Target('<=', 0.5))
