@@ -16,6 +16,8 @@ A lab takes a second or two to start, so a class shares one; each test
 uses its own userids and names, so tests do not see each other's guests.
 """
 
+import logging
+
 import fixtures
 import testtools
 
@@ -46,6 +48,11 @@ class ClassLabTestCase(testtools.TestCase):
         # The lab listens on 127.0.0.1: no proxy may stand in between.
         for var in PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(var))
+        # Keep the driver's logs with the test (shown when it fails)
+        # rather than on the runner's stderr, where failure-injection
+        # tests flood the output with expected errors.
+        self.useFixture(fixtures.FakeLogger(name='nova_zvm',
+                                            level=logging.DEBUG))
         if self.lab_is_controllable():
             self.addCleanup(self.lab.zvm.clear_faults)
 
