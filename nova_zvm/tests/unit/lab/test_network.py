@@ -106,7 +106,8 @@ class TestNetwork(base.LabTestCase):
         self.assertNotEqual(200, status)
         self.assertFalse(self.user(userid)['nics']['2000']['coupled_active'])
 
-    def test_delete_guest_removes_couplings_and_grants(self):
+    def _guest_with_coupled_nic(self):
+        """A logged-off guest granted on VSW1, NIC 1000 coupled to it."""
         userid = self.new_userid()
         self.conn.create_guest(userid)
         self.conn.ok('POST', '/guests/%s/nic' % userid,
@@ -115,6 +116,10 @@ class TestNetwork(base.LabTestCase):
                      {'vswitch': {'grant_userid': userid}})
         self.conn.ok('PUT', self._nic_path(userid, '1000'), {
             'info': {'couple': True, 'vswitch': 'VSW1'}})
+        return userid
+
+    def test_delete_guest_removes_couplings_and_grants(self):
+        userid = self._guest_with_coupled_nic()
 
         self.conn.ok('DELETE', '/guests/%s' % userid)
 
@@ -127,14 +132,7 @@ class TestNetwork(base.LabTestCase):
         self.assertIn('VSW1', self.conn.ok('GET', '/vswitches'))
 
     def test_logon_couples_directory_nics_and_logoff_uncouples(self):
-        userid = self.new_userid()
-        self.conn.create_guest(userid)
-        self.conn.ok('POST', '/guests/%s/nic' % userid,
-                     {'nic': {'vdev': '1000'}})
-        self.conn.ok('PUT', '/vswitches/VSW1',
-                     {'vswitch': {'grant_userid': userid}})
-        self.conn.ok('PUT', self._nic_path(userid, '1000'), {
-            'info': {'couple': True, 'vswitch': 'VSW1'}})
+        userid = self._guest_with_coupled_nic()
         self.assertFalse(self.user(userid)['nics']['1000']['coupled_active'])
 
         self.conn.action(userid, 'start')
