@@ -35,6 +35,11 @@ import requests
 START_TIMEOUT = 30.0
 CONTROL_TIMEOUT = 30.0
 
+# The lab listens on 127.0.0.1: no proxy may stand between it and its
+# clients (and wsgi-intercept in nova's functional tests breaks on them).
+PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy',
+                   'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY')
+
 
 class LabError(Exception):
     pass
@@ -144,8 +149,7 @@ class LabFixture(fixtures.Fixture):
             cmd += ['--vswitch', vsw]
         env = dict(os.environ)
         # The lab's own logs go to its file; nothing must proxy loopback.
-        for var in ('http_proxy', 'https_proxy', 'HTTP_PROXY',
-                    'HTTPS_PROXY', 'all_proxy', 'ALL_PROXY'):
+        for var in PROXY_VARIABLES:
             env.pop(var, None)
         log = open(self.log_file, 'ab')
         self.addCleanup(log.close)

@@ -37,11 +37,6 @@ from nova_zvm.tests.functional import fixtures as zvm_fixtures
 
 CONF = zvm_conf.CONF
 
-# wsgi-intercept (nova's API and placement in these tests) and the loopback
-# connection to the lab must not go through a proxy.
-PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'all_proxy', 'no_proxy',
-                   'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY')
-
 COMPUTE_HOST = 'compute'
 IMAGE_ID = uuids.s390x_image
 INSTANCE_NAME_TEMPLATE = 'zvm%05x'
@@ -98,7 +93,7 @@ class ZVMTestCase(integrated_helpers._IntegratedTestBase):
         super().tearDownClass()
 
     def setUp(self):
-        for name in PROXY_VARIABLES:
+        for name in lab_fixture.PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(name))
         self.useFixture(zvm_fixtures.RealHTTPSConnections())
         self.lab.zvm.clear_faults()

@@ -23,9 +23,6 @@ import testtools
 
 from nova_zvm.lab import fixture as lab_fixture
 
-PROXY_VARIABLES = ('http_proxy', 'https_proxy', 'HTTP_PROXY', 'HTTPS_PROXY',
-                   'all_proxy', 'ALL_PROXY', 'no_proxy')
-
 
 class ClassLabTestCase(testtools.TestCase):
     """Starts ``LabFixture(**lab_kwargs)`` for the class as ``cls.lab``."""
@@ -46,7 +43,7 @@ class ClassLabTestCase(testtools.TestCase):
     def setUp(self):
         super().setUp()
         # The lab listens on 127.0.0.1: no proxy may stand in between.
-        for var in PROXY_VARIABLES:
+        for var in lab_fixture.PROXY_VARIABLES:
             self.useFixture(fixtures.EnvironmentVariable(var))
         # Keep the driver's logs with the test (shown when it fails)
         # rather than on the runner's stderr, where failure-injection
