@@ -160,7 +160,12 @@ class ZVMDriver(driver.ComputeDriver):
 
     @_translated(not_ready=True)
     def list_instances(self):
-        return [self._instance_name(u) for u in self._power.list_userids()]
+        # Instance names come from instance_name_template; give back the
+        # case it produces so that nova can match them.
+        sample = startup.sample_names()[-1][1]
+        lower = sample == sample.lower()
+        return [u.lower() if lower else u
+                for u in self._power.list_userids()]
 
     @_translated()
     def list_instance_uuids(self):
@@ -185,13 +190,6 @@ class ZVMDriver(driver.ComputeDriver):
             return self._power.exists(instance)
         except nova_exception.InvalidInput:
             return False
-
-    @staticmethod
-    def _instance_name(userid):
-        # Instance names come from instance_name_template; give back the
-        # case it produces so that nova can match them.
-        sample = startup.sample_names()[-1][1]
-        return userid.lower() if sample == sample.lower() else userid
 
     # Guests: lifecycle -----------------------------------------------------
 
