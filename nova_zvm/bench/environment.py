@@ -37,6 +37,8 @@ from nova.network import model as network_model
 from nova import objects
 from nova.virt import fake as fake_virt
 
+from nova_zvm.lab import images as lab_images
+
 CONF = nova.conf.CONF
 
 OS_DISTRO = 'rhel8.4'
@@ -55,11 +57,10 @@ IMAGE_BYTES = 1024 * 1024
 def zvm_image_bytes(cylinders=IMAGE_CYLINDERS, size=IMAGE_BYTES, seed=0):
     """Bytes of a z/VM disk image file as the Cloud Connector reads them.
 
-    zvmsdk reads the first 48 bytes: a right-aligned decimal size at bytes
-    20-31, the unit at 33-35 and the disk type (CKD) in the text.
+    The lab's header, then filler up to exactly ``size`` bytes, so that
+    every benchmark image streams the same amount of data.
     """
-    header = ('z/VM CKD Disk Image:%12d CYL HLen: 0055 GZIP: 6'
-              % cylinders).encode('ascii')
+    header = lab_images.image_header('CKD', cylinders, 'CYL')
     body = bytes((seed + i) % 251 for i in range(4096))
     data = header + body * (size // len(body) + 1)
     return data[:max(size, len(header))]
