@@ -21,6 +21,7 @@ finally reads.
 """
 
 import configparser
+import json
 import os
 import shlex
 import socket
@@ -632,3 +633,95 @@ class TestLabCommand(DevstackPluginTestCase):
 
         self.assertEqual(0, probe.returncode, probe.stderr)
         self.assertEqual('200 True', probe.stdout.strip())
+
+
+# Lists the guests the lab's Cloud Connector knows, after creating one
+# when asked, in a clean interpreter; plain HTTP on loopback.
+_GUESTS = """
+import json, sys, time
+import requests
+url, token_file, create = sys.argv[1:]
+session = requests.Session()
+session.trust_env = False
+deadline = time.monotonic() + 30
+while True:
+    try:
+        with open(token_file) as f:
+            admin_token = f.read()
+        answer = session.post(url + '/token', timeout=5,
+                              headers={'X-Admin-Token': admin_token})
+        break
+    except (requests.ConnectionError, OSError):
+        if time.monotonic() > deadline:
+            sys.exit('the lab did not answer in 30 s')
+        time.sleep(0.2)
+session.headers['X-Auth-Token'] = answer.headers['X-Auth-Token']
+if create:
+    guest = {'userid': create, 'vcpus': 1, 'memory': 1024, 'disk_list': [
+        {'size': '1g', 'is_boot_disk': True, 'disk_pool': 'ECKD:POOL1'}]}
+    answer = session.post(url + '/guests', json={'guest': guest}, timeout=60)
+    answer.raise_for_status()
+answer = session.get(url + '/guests', timeout=30)
+answer.raise_for_status()
+print(json.dumps(sorted(answer.json()['output'])))
+"""
+
+
+class TestLabRestack(DevstackPluginTestCase):
+    """unstack.sh; stack.sh on the real lab: no guest outlives its z/VM."""
+
+    def setUp(self):
+        super().setUp()
+        self.bin_dir = os.path.dirname(sys.executable)
+        if not os.path.exists(os.path.join(self.bin_dir, 'nova-zvm-lab')):
+            self.skipTest('nova-zvm-lab is not installed next to python')
+        with socket.socket() as sock:
+            sock.bind(('127.0.0.1', 0))
+            self.port = str(sock.getsockname()[1])
+        self.env = {k: v for k, v in os.environ.items()
+                    if 'proxy' not in k.lower()}
+
+    def _stack_and_run_lab(self):
+        """post-config, then the lab command it gave run_process."""
+        self.run_phase('stack', 'post-config', ZVM_LAB='True',
+                       STUB_EXEC_PREFIX=self.bin_dir, ZVM_LAB_PORT=self.port)
+        return self._run_lab()
+
+    def _run_lab(self):
+        cmd = self.calls('run_process')[-1].split(' ', 1)[1]
+        lab = subprocess.Popen(shlex.split(cmd), env=self.env,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: lab.poll() is None and lab.kill())
+        return lab
+
+    def _guests(self, create=''):
+        zvm = self.conf(self.nova_conf)['zvm']
+        proc = subprocess.run(
+            [sys.executable, '-c', _GUESTS, zvm['cloud_connector_url'],
+             zvm['token_file'], create],
+            env=self.env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(0, proc.returncode, proc.stderr)
+        return json.loads(proc.stdout)
+
+    def _stop(self, lab):
+        lab.terminate()
+        lab.wait(30)
+
+    def test_restack_starts_with_an_empty_connector(self):
+        lab = self._stack_and_run_lab()
+        self.assertEqual(['ZVM00001'], self._guests(create='ZVM00001'))
+        self._stop(lab)
+
+        # Only the lab process restarted (its fake z/VM is gone): the
+        # connector's database still has the guest. That is the state the
+        # plugin must not leave to a new stack.
+        lab = self._run_lab()
+        self.assertEqual(['ZVM00001'], self._guests())
+        self._stop(lab)
+
+        self.run_phase('unstack', ZVM_LAB='True')
+        lab = self._stack_and_run_lab()
+
+        self.assertEqual([], self._guests())
+        self._stop(lab)
