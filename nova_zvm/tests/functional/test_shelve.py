@@ -32,7 +32,7 @@ class ShelveTest(base.ZVMTestCase):
         # explicitly (nova's default, 0, offloads at once).
         self.flags(shelved_offload_time=-1)
         self.flavor_id = self._create_flavor(
-            name='zvm.shelve', vcpu=1, memory_mb=1024, disk=1)
+            name='zvm.shelve', vcpu=1, memory_mb=1024, disk=1, ephemeral=0)
 
     def _action(self, server, action, status):
         self.api.post_server_action(server['id'], {action: None})
