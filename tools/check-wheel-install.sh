@@ -52,7 +52,8 @@ fail() {
     exit 1
 }
 
-nova_virt=$($PY -c 'import nova.virt, os; print(os.path.dirname(nova.virt.__file__))')
+nova_virt=$($PY -c \
+    'import nova.virt, os; print(os.path.dirname(nova.virt.__file__))')
 
 rm -rf "$WORK"
 mkdir -p "$WORK/dist"
