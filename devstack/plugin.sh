@@ -16,30 +16,22 @@ set +o xtrace
 
 ZVM_LAB_SERVICE=zvm-lab
 
-# Both files nova reads: nova.conf for every service, and nova-cpu.conf
-# which devstack derives from nova.conf for nova-compute.
-function _zvm_nova_confs {
-    local conf
-    for conf in "$NOVA_CONF" "$NOVA_CPU_CONF"; do
-        if [[ -n "$conf" ]]; then
-            echo "$conf"
-        fi
-    done
-}
-
-# Set an option in every nova config file; an empty value is left unset
-# so that the driver's own default applies.
+# Set a nova option; an empty value is left unset so that the driver's own
+# default applies.
+#
+# Only nova.conf is written: lib/nova's start_nova_compute makes
+# nova-cpu.conf, the file nova-compute reads, by copying nova.conf (after
+# the post-config phase) and merging local.conf's
+# [[post-config|$NOVA_CPU_CONF]] into it, so that is where an operator
+# overrides these for nova-compute alone.
 function _zvm_iniset {
     local section=$1
     local option=$2
     local value=$3
-    local conf
     if [[ -z "$value" ]]; then
         return 0
     fi
-    for conf in $(_zvm_nova_confs); do
-        iniset "$conf" "$section" "$option" "$value"
-    done
+    iniset "$NOVA_CONF" "$section" "$option" "$value"
 }
 
 function _zvm_lab_enabled {
@@ -80,6 +72,11 @@ function _zvm_lab_defaults {
     fi
 }
 
+# The node runs nova-compute, or the lab (which needs the driver's package).
+function _zvm_installs_here {
+    is_service_enabled n-cpu || _zvm_lab_enabled
+}
+
 # install_nova_zvm() - install the driver (and the lab's extra with it)
 function install_nova_zvm {
     if _zvm_lab_enabled; then
@@ -91,7 +88,16 @@ function install_nova_zvm {
     install_package genisoimage
 }
 
-# configure_nova_zvm() - nova.conf for the z/VM driver
+# configure_nova_zvm_names() - instance names that are z/VM userids
+#
+# Every nova service derives instance names from the template (nova-api
+# shows them, nova-compute names the guests by them), so it is set on
+# every node that runs one. lib/nova's own ("instance-%08x") is too long.
+function configure_nova_zvm_names {
+    _zvm_iniset DEFAULT instance_name_template "$ZVM_INSTANCE_NAME_TEMPLATE"
+}
+
+# configure_nova_zvm() - the z/VM driver's options, for nova-compute
 function configure_nova_zvm {
     if _zvm_lab_enabled; then
         _zvm_lab_defaults
@@ -101,10 +107,9 @@ function configure_nova_zvm {
             "(or ZVM_LAB=True to run the lab)"
     fi
 
+    # force_config_drive and, with the lab, the vif-plugging options come
+    # from override-defaults through lib/nova and lib/neutron.
     _zvm_iniset DEFAULT compute_driver nova_zvm.ZVMDriver
-    _zvm_iniset DEFAULT instance_name_template "$ZVM_INSTANCE_NAME_TEMPLATE"
-    # The Cloud Connector deploys a guest only with a config drive.
-    _zvm_iniset DEFAULT force_config_drive True
 
     _zvm_iniset zvm cloud_connector_url "$ZVM_CLOUD_CONNECTOR_URL"
     _zvm_iniset zvm token_file "$ZVM_TOKEN_FILE"
@@ -118,13 +123,6 @@ function configure_nova_zvm {
     _zvm_iniset zvm image_tmp_path "$ZVM_IMAGE_TMP_PATH"
     _zvm_iniset zvm reachable_timeout "$ZVM_REACHABLE_TIMEOUT"
     mkdir -p "$ZVM_IMAGE_TMP_PATH"
-
-    if _zvm_lab_enabled; then
-        # Nothing plugs the lab's NICs into neutron's data plane, so no
-        # network-vif-plugged event ever comes: do not wait for one.
-        _zvm_iniset DEFAULT vif_plugging_is_fatal False
-        _zvm_iniset DEFAULT vif_plugging_timeout 0
-    fi
 }
 
 # start_zvm_lab() - run the lab as a devstack service and wait for it
@@ -144,6 +142,8 @@ function start_zvm_lab {
     if [[ -n "$ZVM_LAB_LATENCY_PROFILE" ]]; then
         cmd+=" --latency-profile $ZVM_LAB_LATENCY_PROFILE"
     fi
+    # A fresh connector database for a fresh (in-memory) fake z/VM.
+    reset_zvm_lab
     mkdir -p "$ZVM_LAB_STATE_DIR"
     run_process $ZVM_LAB_SERVICE "$cmd"
     if ! wait_for_service $SERVICE_TIMEOUT "$(_zvm_lab_url)/"; then
@@ -183,18 +183,41 @@ function stop_zvm_lab {
     stop_process $ZVM_LAB_SERVICE
 }
 
+# reset_zvm_lab() - forget the lab's state
+#
+# The fake z/VM lives in the lab's memory and ends with its process, while
+# the connector's database, image repository and files are in the state
+# directory. Both go together, as stack.sh gives nova and Glance new
+# databases: a guest left in the connector's database alone would refuse
+# the next boot of that name (InstanceExists). The lab writes a new admin
+# token and certificate at each start.
+function reset_zvm_lab {
+    rm -rf "$ZVM_LAB_STATE_DIR"
+}
+
 # cleanup_nova_zvm() - remove what the plugin left on the host
 function cleanup_nova_zvm {
     stop_zvm_lab
-    rm -rf "$ZVM_LAB_STATE_DIR" "$ZVM_IMAGE_TMP_PATH"
+    reset_zvm_lab
+    rm -rf "$ZVM_IMAGE_TMP_PATH"
 }
 
+# Every phase acts only for the services this node runs: nova-compute
+# (n-cpu) gets the driver and its options, any nova service the instance
+# name template, the zvm-lab service the lab.
 if [[ "$1" == "stack" && "$2" == "install" ]]; then
-    echo_summary "Installing nova-zvm"
-    install_nova_zvm
+    if _zvm_installs_here; then
+        echo_summary "Installing nova-zvm"
+        install_nova_zvm
+    fi
 elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
-    echo_summary "Configuring nova-zvm"
-    configure_nova_zvm
+    if is_service_enabled nova; then
+        configure_nova_zvm_names
+    fi
+    if is_service_enabled n-cpu; then
+        echo_summary "Configuring nova-zvm"
+        configure_nova_zvm
+    fi
     # Before nova-compute starts, so that its first init_host finds the
     # connector.
     if _zvm_lab_enabled; then
@@ -203,8 +226,7 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     fi
 elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
     if _zvm_lab_enabled; then
-        if [[ "$ZVM_LAB_IMAGE" == "True" ]] && \
-            is_service_enabled glance g-api; then
+        if [[ "$ZVM_LAB_IMAGE" == "True" ]] && is_service_enabled glance; then
             echo_summary "Uploading the nova-zvm lab image"
             upload_zvm_lab_image
         fi
@@ -216,11 +238,14 @@ fi
 if [[ "$1" == "unstack" ]]; then
     if is_service_enabled $ZVM_LAB_SERVICE; then
         stop_zvm_lab
+        reset_zvm_lab
     fi
 fi
 
 if [[ "$1" == "clean" ]]; then
-    cleanup_nova_zvm
+    if is_service_enabled $ZVM_LAB_SERVICE n-cpu; then
+        cleanup_nova_zvm
+    fi
 fi
 
 # Restore xtrace

@@ -17,7 +17,7 @@ function iniset {
         shift
     fi
     _stub_record iniset "$@"
-    "$STUB_PYTHON" - "$@" <<'PYEOF'
+    "$STUB_PYTHON" -I -S - "$@" <<'PYEOF'
 import configparser
 import sys
 
@@ -34,12 +34,19 @@ with open(path, 'w') as f:
 PYEOF
 }
 
+# As devstack's: a service name, or "nova"/"glance"/"neutron" for any of
+# their n-*/g-*/q-* services.
 function is_service_enabled {
     local service
     for service in "$@"; do
         if [[ ",$ENABLED_SERVICES," == *",$service,"* ]]; then
             return 0
         fi
+        case "$service" in
+            nova) [[ ",$ENABLED_SERVICES" == *",n-"* ]] && return 0 ;;
+            glance) [[ ",$ENABLED_SERVICES" == *",g-"* ]] && return 0 ;;
+            neutron) [[ ",$ENABLED_SERVICES" == *",q-"* ]] && return 0 ;;
+        esac
     done
     return 1
 }
@@ -62,6 +69,10 @@ function trueorfalse {
         0|[nN]|[nN]o|NO|[fF]alse|FALSE|[oO]ff|OFF) echo False ;;
         *) echo "$default" ;;
     esac
+}
+
+function define_plugin {
+    _stub_record define_plugin "$@"
 }
 
 function setup_develop {
@@ -111,4 +122,91 @@ function die {
     shift
     echo "die at line $line: $*" >&2
     exit 1
+}
+
+# What stack.sh and devstack's lib/nova and lib/neutron do around the
+# plugin, reduced to what decides the hypervisor and writes nova's
+# configuration (devstack: stackrc, lib/nova, lib/neutron, stack.sh).
+
+# stackrc, read before the override_defaults phase.
+function devstack_stackrc {
+    VIRT_DRIVER=${VIRT_DRIVER:-libvirt}
+    INSTANCE_NAME_PREFIX=${INSTANCE_NAME_PREFIX:-instance-}
+}
+
+# lib/nova and lib/neutron, sourced after the override_defaults phase.
+function devstack_lib_defaults {
+    FORCE_CONFIG_DRIVE=${FORCE_CONFIG_DRIVE:-False}
+    VIF_PLUGGING_IS_FATAL=${VIF_PLUGGING_IS_FATAL:-True}
+    VIF_PLUGGING_TIMEOUT=${VIF_PLUGGING_TIMEOUT:-300}
+    if is_service_enabled nova && [[ "$VIRT_DRIVER" == "libvirt" ]]; then
+        # lib/nova sources lib/nova_plugins/hypervisor-$VIRT_DRIVER.
+        _stub_record hypervisor_plugin "$VIRT_DRIVER"
+    fi
+}
+
+# lib/nova's configure_nova and create_nova_conf: before post-config.
+function devstack_configure_nova {
+    if ! is_service_enabled nova; then
+        return 0
+    fi
+    iniset "$NOVA_CONF" DEFAULT instance_name_template \
+        "${INSTANCE_NAME_PREFIX}%08x"
+    if [[ "$FORCE_CONFIG_DRIVE" != "False" ]]; then
+        iniset "$NOVA_CONF" DEFAULT force_config_drive "$FORCE_CONFIG_DRIVE"
+    fi
+    if [[ "$VIRT_DRIVER" == "libvirt" ]] && is_service_enabled n-cpu; then
+        iniset "$NOVA_CONF" DEFAULT compute_driver libvirt.LibvirtDriver
+    fi
+}
+
+# lib/neutron's configure_neutron_nova: stack.sh runs it asynchronously
+# and waits for it only after the post-config phase, so it may write
+# nova.conf after the plugin did.
+function devstack_configure_neutron_nova {
+    if ! is_service_enabled nova || ! is_service_enabled neutron; then
+        return 0
+    fi
+    iniset "$NOVA_CONF" DEFAULT vif_plugging_is_fatal "$VIF_PLUGGING_IS_FATAL"
+    iniset "$NOVA_CONF" DEFAULT vif_plugging_timeout "$VIF_PLUGGING_TIMEOUT"
+}
+
+# stack.sh's merge of local.conf's [[post-config|FILE]] sections, given
+# here as STUB_POST_CONFIG_<NAME>: a file of ini text merged into FILE.
+function devstack_merge_post_config {
+    local conf=$1
+    local overrides=$2
+    if [[ -z "$overrides" || ! -f "$overrides" ]]; then
+        return 0
+    fi
+    "$STUB_PYTHON" -I -S - "$conf" "$overrides" <<'PYEOF'
+import configparser
+import sys
+
+path, overrides = sys.argv[1:3]
+conf = configparser.RawConfigParser(default_section='\x00')
+conf.optionxform = str
+conf.read(path)
+new = configparser.RawConfigParser(default_section='\x00')
+new.optionxform = str
+new.read(overrides)
+for section in new.sections():
+    if not conf.has_section(section):
+        conf.add_section(section)
+    for option, value in new.items(section):
+        conf.set(section, option, value)
+with open(path, 'w') as f:
+    conf.write(f)
+PYEOF
+}
+
+# lib/nova's start_nova_compute: nova-cpu.conf is nova.conf copied, then
+# local.conf's [[post-config|$NOVA_CPU_CONF]] merged in.
+function devstack_start_nova_compute {
+    if ! is_service_enabled n-cpu; then
+        return 0
+    fi
+    cp "$NOVA_CONF" "$NOVA_CPU_CONF"
+    devstack_merge_post_config "$NOVA_CPU_CONF" "$STUB_POST_CONFIG_CPU"
+    run_process n-cpu "nova-compute --config-file $NOVA_CPU_CONF"
 }
