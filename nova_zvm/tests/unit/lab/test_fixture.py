@@ -17,7 +17,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 
 import requests
 import testtools
@@ -56,27 +55,19 @@ class TestTokenAuth(base.LabTestCase):
 
 class TestFixture(testtools.TestCase):
 
-    def test_starts_fast_and_cleans_up(self):
-        # The bar is a start in under 3 s. CI machines are shared and other
-        # test workers compete for the same 2 cores, so judge the fastest of
-        # up to three starts; every start must still answer and clean up.
-        fastest = None
-        for _attempt in range(3):
-            started = time.monotonic()
-            lab = lab_fixture.LabFixture()
-            lab.setUp()
-            elapsed = time.monotonic() - started
-            try:
-                r = requests.get(lab.url + '/', timeout=5)
-                self.assertEqual(401, r.status_code)
-            finally:
-                lab.cleanUp()
-            self.assertFalse(os.path.exists(lab.state_dir))
-            self.assertIsNotNone(lab.process.poll())
-            fastest = elapsed if fastest is None else min(fastest, elapsed)
-            if fastest < 3.0:
-                break
-        self.assertLess(fastest, 3.0)
+    def test_starts_answers_and_cleans_up(self):
+        # How fast the lab starts is a benchmark figure (``tox -e bench``:
+        # "lab start"), not a wall-clock assertion that a busy CI machine
+        # could fail.
+        lab = lab_fixture.LabFixture()
+        lab.setUp()
+        try:
+            r = requests.get(lab.url + '/', timeout=5)
+            self.assertEqual(401, r.status_code)
+        finally:
+            lab.cleanUp()
+        self.assertFalse(os.path.exists(lab.state_dir))
+        self.assertIsNotNone(lab.process.poll())
 
     def test_auth_none_over_tls(self):
         lab = self.useFixture(lab_fixture.LabFixture(auth='none', tls=True))
