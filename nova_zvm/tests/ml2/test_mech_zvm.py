@@ -18,11 +18,11 @@ database, with the ``zvm`` driver loaded through its entry point as the
 only mechanism driver: a port it does not bind ends ``binding_failed``.
 """
 
+from neutron.conf.plugins.ml2.drivers import driver_type
+from neutron.tests.unit.plugins.ml2 import test_plugin
 from neutron_lib.api.definitions import portbindings
 from neutron_lib.api.definitions import provider_net as pnet
 from neutron_lib import constants as n_const
-from neutron.conf.plugins.ml2.drivers import driver_type
-from neutron.tests.unit.plugins.ml2 import test_plugin
 from oslo_config import cfg
 
 from nova_zvm.ml2 import config
@@ -80,7 +80,6 @@ class ZVMBindingBase(test_plugin.Ml2PluginV2TestCase):
         self.assertEqual(portbindings.VIF_TYPE_BINDING_FAILED,
                          port[portbindings.VIF_TYPE])
         self.assertEqual(n_const.PORT_STATUS_DOWN, port['status'])
-
 
 
 class ZVMBindingTestCase(ZVMBindingBase):
