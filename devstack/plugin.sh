@@ -127,6 +127,29 @@ function configure_nova_zvm {
     fi
 }
 
+# configure_neutron_for_zvm() - the zvm ML2 mechanism driver in neutron
+#
+# Binds this host's ports on the physical networks of ZVM_VSWITCH_MAPPINGS
+# with VIF type zvm, their VLAN in the binding, ACTIVE (no agent runs on a
+# z/VM host); see doc/source/networking.rst. Runs where neutron's API
+# server runs, in post-config (before neutron starts). ZVM_ML2_HOSTS: the
+# nova-compute hosts to bind for (default: this host).
+function configure_neutron_for_zvm {
+    local conf=/$Q_PLUGIN_CONF_FILE
+    local hosts=${ZVM_ML2_HOSTS:-$(iniget $NOVA_CPU_CONF DEFAULT host)}
+    local physnets="" mapping drivers
+    hosts=${hosts:-$HOSTNAME}
+    for mapping in ${ZVM_VSWITCH_MAPPINGS//,/ }; do
+        physnets+="${physnets:+,}${mapping%%:*}"
+    done
+    drivers=$(iniget $conf ml2 mechanism_drivers)
+    if [[ ",$drivers," != *",zvm,"* ]]; then
+        iniset $conf ml2 mechanism_drivers "${drivers:+$drivers,}zvm"
+    fi
+    iniset $conf ml2_zvm hosts "$hosts"
+    iniset $conf ml2_zvm physical_networks "$physnets"
+}
+
 # start_zvm_lab() - run the lab as a devstack service and wait for it
 function start_zvm_lab {
     local cmd
@@ -195,6 +218,10 @@ if [[ "$1" == "stack" && "$2" == "install" ]]; then
 elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     echo_summary "Configuring nova-zvm"
     configure_nova_zvm
+    if is_service_enabled q-svc neutron-api; then
+        echo_summary "Configuring neutron's zvm mechanism driver"
+        configure_neutron_for_zvm
+    fi
     # Before nova-compute starts, so that its first init_host finds the
     # connector.
     if _zvm_lab_enabled; then
