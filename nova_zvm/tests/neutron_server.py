@@ -105,9 +105,12 @@ class NeutronServerFixture(fixtures.Fixture):
 
     def __init__(self, hosts, flat_networks, vlan_ranges,
                  zvm_physical_networks=None, debug=False):
-        """``zvm_physical_networks``: ``[ml2_zvm] physical_networks``
+        """Configure the server; nothing starts before setUp.
+
+        ``zvm_physical_networks``: ``[ml2_zvm] physical_networks``
         (default: every physical network of ``flat_networks`` and
-        ``vlan_ranges``)."""
+        ``vlan_ranges``).
+        """
         super().__init__()
         self.hosts = list(hosts)
         self.flat_networks = list(flat_networks)
