@@ -19,6 +19,9 @@ driver bound: VIF type ``zvm``, ``details`` = the port's
 meta with the physical network and no segmentation id.
 """
 
+import logging
+
+import fixtures
 from nova import exception as nova_exception
 from nova.network import model as network_model
 from oslo_config import fixture as config_fixture
@@ -86,6 +89,17 @@ class TestVlanFromBinding(testtools.TestCase):
                                 network.plan_nics, [v])
         self.assertIn(v['id'], str(err))
         self.assertIn('5000', str(err))
+
+    def test_port_bound_by_another_driver_is_named_in_a_warning(self):
+        log = self.useFixture(fixtures.FakeLogger(
+            name='nova_zvm.virt.network', level=logging.WARNING))
+        foreign = zvm_vif(0)
+        foreign['type'] = 'ovs'
+        foreign['details'] = {}
+        plans = network.plan_nics([foreign, zvm_vif(1, vlan=5)])
+        self.assertEqual([None, 5], [p.vlan for p in plans])
+        self.assertIn(foreign['id'], log.output)
+        self.assertEqual(1, log.output.count('not zvm'))
 
     def test_no_wait_for_ports_neutron_reports_active(self):
         self.useFixture(config_fixture.Config(conf.CONF)).config(
