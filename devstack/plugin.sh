@@ -72,9 +72,11 @@ function _zvm_lab_defaults {
     fi
 }
 
-# The node runs nova-compute, or the lab (which needs the driver's package).
+# The node runs nova-compute, neutron's API (the zvm mechanism driver) or
+# the lab (which needs the driver's package).
 function _zvm_installs_here {
-    is_service_enabled n-cpu || _zvm_lab_enabled
+    # neutron's API server loads the zvm mechanism driver from nova-zvm.
+    is_service_enabled n-cpu q-svc neutron-api || _zvm_lab_enabled
 }
 
 # install_nova_zvm() - install the driver (and the lab's extra with it)
@@ -123,6 +125,29 @@ function configure_nova_zvm {
     _zvm_iniset zvm image_tmp_path "$ZVM_IMAGE_TMP_PATH"
     _zvm_iniset zvm reachable_timeout "$ZVM_REACHABLE_TIMEOUT"
     mkdir -p "$ZVM_IMAGE_TMP_PATH"
+}
+
+# configure_neutron_for_zvm() - the zvm ML2 mechanism driver in neutron
+#
+# Binds this host's ports on the physical networks of ZVM_VSWITCH_MAPPINGS
+# with VIF type zvm, their VLAN in the binding, ACTIVE (no agent runs on a
+# z/VM host); see doc/source/networking.rst. Runs where neutron's API
+# server runs, in post-config (before neutron starts). ZVM_ML2_HOSTS: the
+# nova-compute hosts to bind for (default: this host).
+function configure_neutron_for_zvm {
+    local conf=/$Q_PLUGIN_CONF_FILE
+    local hosts=${ZVM_ML2_HOSTS:-$(iniget $NOVA_CPU_CONF DEFAULT host)}
+    local physnets="" mapping drivers
+    hosts=${hosts:-$HOSTNAME}
+    for mapping in ${ZVM_VSWITCH_MAPPINGS//,/ }; do
+        physnets+="${physnets:+,}${mapping%%:*}"
+    done
+    drivers=$(iniget $conf ml2 mechanism_drivers)
+    if [[ ",$drivers," != *",zvm,"* ]]; then
+        iniset $conf ml2 mechanism_drivers "${drivers:+$drivers,}zvm"
+    fi
+    iniset $conf ml2_zvm hosts "$hosts"
+    iniset $conf ml2_zvm physical_networks "$physnets"
 }
 
 # start_zvm_lab() - run the lab as a devstack service and wait for it
@@ -217,6 +242,10 @@ elif [[ "$1" == "stack" && "$2" == "post-config" ]]; then
     if is_service_enabled n-cpu; then
         echo_summary "Configuring nova-zvm"
         configure_nova_zvm
+    fi
+    if is_service_enabled q-svc neutron-api; then
+        echo_summary "Configuring neutron's zvm mechanism driver"
+        configure_neutron_for_zvm
     fi
     # Before nova-compute starts, so that its first init_host finds the
     # connector.

@@ -14,9 +14,15 @@
 
 ``guest_create_network_interface`` defines the NICs and writes the guest's
 network configuration, but leaves them uncoupled. Coupling each NIC to the
-vswitch its physical network maps to (``[zvm] vswitch_mappings``), granting
-the guest on that vswitch and setting its VLAN id is done here, so no
-separate z/VM neutron agent is needed.
+vswitch its physical network maps to (``[zvm] vswitch_mappings``) with its
+network's VLAN id, and granting the guest on that vswitch for those VLANs,
+is done here, so no z/VM neutron agent is needed.
+
+Neutron's side is the ``zvm`` ML2 mechanism driver (nova_zvm.ml2): it binds
+the port (VIF type ``zvm``) ACTIVE and puts the bound segment's physical
+network and VLAN id into ``binding:vif_details``, the only place nova's
+network model carries a segmentation id. It never couples or grants: that
+is this module's job, one side only.
 """
 
 import collections
@@ -36,6 +42,11 @@ LOG = logging.getLogger(__name__)
 FIRST_NIC_VDEV = 0x1000
 VDEVS_PER_NIC = 3
 
+#: The VIF type of ports bound by the zvm ML2 mechanism driver
+#: (nova_zvm.ml2.mech_zvm.VIF_TYPE_ZVM; not imported: nova-compute does
+#: not need neutron installed).
+VIF_TYPE_ZVM = 'zvm'
+
 NicPlan = collections.namedtuple(
     'NicPlan', ['vif_id', 'mac', 'vdev', 'vswitch', 'vlan', 'physnet',
                 'ipv4'])
@@ -49,21 +60,51 @@ def vswitch_mappings():
 
 
 def physnet_of(vif):
-    """The VIF's physical network (network meta first, then VIF details)."""
+    """The VIF's physical network.
+
+    The binding's (the segment the port is bound to) first, then the
+    network's: on a multi-segment network only the binding names the one
+    this host is on.
+    """
+    details = vif.get('details') or {}
     meta = (vif.get('network') or {}).get('meta') or {}
-    return (meta.get('physical_network') or
-            (vif.get('details') or {}).get(
-                network_model.VIF_DETAILS_PHYSICAL_NETWORK))
+    return (details.get(network_model.VIF_DETAILS_PHYSICAL_NETWORK) or
+            meta.get('physical_network'))
 
 
 def vlan_of(vif):
-    """The VLAN id of a VIF on a VLAN network, else None."""
+    """The VLAN id of a VIF on a VLAN segment, else None (flat).
+
+    nova's network model has the physical network but no segmentation id:
+    the VLAN comes from the binding's ``vif_details`` (``vlan``), which the
+    zvm mechanism driver fills for VLAN segments.
+    """
     vlan = (vif.get('details') or {}).get(network_model.VIF_DETAILS_VLAN)
     if vlan in (None, ''):
-        vlan = ((vif.get('network') or {}).get('meta') or {}).get('vlan')
-    if vlan in (None, ''):
         return None
-    return int(vlan)
+    try:
+        vlan = int(vlan)
+    except (TypeError, ValueError):
+        vlan = None
+    if vlan is None or not 1 <= vlan <= 4094:
+        raise exception.InvalidInput(
+            reason="port %(port)s has VLAN id %(vlan)r in its binding, not "
+            "an integer from 1 to 4094; check the neutron mechanism driver "
+            "that bound it" % {'port': vif.get('id'),
+                               'vlan': (vif.get('details') or {}).get(
+                                   network_model.VIF_DETAILS_VLAN)})
+    return vlan
+
+
+def _warn_foreign_binding(vif):
+    vif_type = vif.get('type')
+    if vif_type not in (None, VIF_TYPE_ZVM) and vlan_of(vif) is None:
+        LOG.warning('Port %(port)s is bound with VIF type %(type)s, not '
+                    '%(zvm)s: its binding names no VLAN, so the guest is '
+                    'coupled untagged. Enable the zvm ML2 mechanism driver '
+                    'for this host so a VLAN network gets its VLAN id.',
+                    {'port': vif.get('id'), 'type': vif_type,
+                     'zvm': VIF_TYPE_ZVM})
 
 
 def _ipv4_info(vif):
@@ -103,6 +144,7 @@ def plan_nics(network_info):
                 "%(example)s:VSWITCH1)" % {
                     'port': vif.get('id'), 'physnet': physnet,
                     'example': physnet or 'physnet1'})
+        _warn_foreign_binding(vif)
         vdev = '%04X' % (FIRST_NIC_VDEV + index * VDEVS_PER_NIC)
         plans.append(NicPlan(vif_id=vif.get('id'), mac=vif.get('address'),
                              vdev=vdev, vswitch=vswitch, vlan=vlan_of(vif),
@@ -133,13 +175,28 @@ def create_interfaces(client, userid, os_version, nics, hostname=None):
 
 
 def couple(client, userid, nic):
-    client.guest_nic_couple_to_vswitch(userid, nic.vdev, nic.vswitch)
+    """Couple the NIC to its vswitch, on its own VLAN for a VLAN network.
+
+    The VLAN goes on the NIC's directory entry (``NICDEF ... VLAN n``):
+    each NIC of a guest gets its network's VLAN, even when several VLAN
+    networks share one vswitch.
+    """
+    kwargs = {} if nic.vlan is None else {'vlan_id': nic.vlan}
+    client.guest_nic_couple_to_vswitch(userid, nic.vdev, nic.vswitch,
+                                       **kwargs)
 
 
-def grant(client, userid, vswitch, vlan=None):
-    """Grant ``userid`` on ``vswitch`` (with its VLAN id when set)."""
+def grant(client, userid, vswitch, vlans=()):
+    """Grant ``userid`` on ``vswitch``, for each VLAN id in ``vlans``.
+
+    ``vlans`` may be one VLAN id or None (no VLAN: a flat network).
+    """
+    if vlans is None:
+        vlans = ()
+    elif isinstance(vlans, int):
+        vlans = (vlans,)
     client.vswitch_grant_user(vswitch, userid)
-    if vlan is not None:
+    for vlan in vlans:
         client.vswitch_set_vlan_id_for_user(vswitch, userid, vlan)
 
 
@@ -148,11 +205,18 @@ def revoke(client, userid, vswitch):
 
 
 def grants_needed(nics):
-    """``{vswitch: vlan}`` for the NICs, one grant per vswitch."""
+    """``{vswitch: (VLAN ids)}`` for the NICs: one grant per vswitch.
+
+    The grant authorizes every VLAN of the guest's NICs on that vswitch
+    (one per network); an empty tuple when all of them are flat.
+    """
     needed = {}
     for nic in nics:
-        needed.setdefault(nic.vswitch, nic.vlan)
-    return needed
+        vlans = needed.setdefault(nic.vswitch, set())
+        if nic.vlan is not None:
+            vlans.add(nic.vlan)
+    return {vswitch: tuple(sorted(vlans))
+            for vswitch, vlans in needed.items()}
 
 
 def vswitches_of(network_info):

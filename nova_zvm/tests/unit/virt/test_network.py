@@ -52,10 +52,11 @@ class TestPlan(testtools.TestCase):
         v['details']['physical_network'] = 'physnet2'
         self.assertEqual('VSW2', network.plan_nics([v])[0].vswitch)
 
-    def test_vlan_from_network_meta(self):
+    def test_no_vlan_from_network_meta(self):
+        # nova's network model never carries one there: only the binding.
         v = vif(0)
         v['network']['meta']['vlan'] = 33
-        self.assertEqual(33, network.plan_nics([v])[0].vlan)
+        self.assertIsNone(network.plan_nics([v])[0].vlan)
 
     def test_unmapped_physnet_names_the_option(self):
         err = self.assertRaises(nova_exception.InvalidInput,
@@ -75,7 +76,7 @@ class TestPlan(testtools.TestCase):
 
     def test_grants_one_per_vswitch(self):
         plans = network.plan_nics([vif(0), vif(1), vif(2, 'physnet2', 5)])
-        self.assertEqual({'VSW1': None, 'VSW2': 5},
+        self.assertEqual({'VSW1': (), 'VSW2': (5,)},
                          network.grants_needed(plans))
 
     def test_events_only_for_inactive_ports(self):
