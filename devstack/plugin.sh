@@ -75,7 +75,6 @@ function _zvm_lab_defaults {
 # The node runs nova-compute, neutron's API (the zvm mechanism driver) or
 # the lab (which needs the driver's package).
 function _zvm_installs_here {
-    # neutron's API server loads the zvm mechanism driver from nova-zvm.
     is_service_enabled n-cpu q-svc neutron-api || _zvm_lab_enabled
 }
 
