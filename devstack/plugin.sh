@@ -85,8 +85,10 @@ function install_nova_zvm {
     else
         setup_develop "$NOVA_ZVM_DIR"
     fi
-    # nova builds a config drive for every guest with genisoimage.
-    install_package genisoimage
+    # nova-compute builds a config drive for every guest with genisoimage.
+    if is_service_enabled n-cpu; then
+        install_package genisoimage
+    fi
 }
 
 # configure_nova_zvm_names() - instance names that are z/VM userids

@@ -34,6 +34,20 @@ with open(path, 'w') as f:
 PYEOF
 }
 
+# iniget config-file section option: the value, or nothing
+function iniget {
+    "$STUB_PYTHON" -I -S - "$@" <<'PYEOF'
+import configparser
+import sys
+
+path, section, option = sys.argv[1:4]
+conf = configparser.RawConfigParser(default_section='\x00')
+conf.read(path)
+if conf.has_option(section, option):
+    print(conf.get(section, option))
+PYEOF
+}
+
 # As devstack's: a service name, or "nova"/"glance"/"neutron" for any of
 # their n-*/g-*/q-* services.
 function is_service_enabled {

@@ -80,6 +80,9 @@ class DevstackPluginTestCase(testtools.TestCase):
         os.makedirs(etc)
         self.nova_conf = os.path.join(etc, 'nova.conf')
         self.nova_cpu_conf = os.path.join(etc, 'nova-cpu.conf')
+        # lib/neutron's ML2 configuration file (relative to /, as there).
+        self.ml2_conf = os.path.join(self.root, 'etc', 'neutron', 'ml2.ini')
+        os.makedirs(os.path.dirname(self.ml2_conf))
         self.log = os.path.join(self.root, 'calls.log')
         self.services = os.path.join(self.root, 'services')
         self.lab_state = os.path.join(self.data_dir, 'nova-zvm-lab')
@@ -103,6 +106,7 @@ class DevstackPluginTestCase(testtools.TestCase):
             'DATA_DIR': self.data_dir,
             'NOVA_CONF': self.nova_conf,
             'NOVA_CPU_CONF': self.nova_cpu_conf,
+            'Q_PLUGIN_CONF_FILE': self.ml2_conf.lstrip('/'),
             'SERVICE_TIMEOUT': '60',
             'ENABLED_SERVICES': 'n-api,n-cond,n-sch,n-cpu,placement-api',
             'STUB_POST_CONFIG_NOVA': '',
@@ -487,14 +491,26 @@ class TestServiceGating(DevstackPluginTestCase):
         }, nova['DEFAULT'])
         self.assertNotIn('zvm', nova)
         self.assertFalse(os.path.exists(self.nova_cpu_conf))
-        self.assertEqual([], self.calls('setup_develop'))
+        # neutron's API server loads the zvm mechanism driver from nova-zvm.
+        self.assertEqual([os.path.join(self.dest, 'nova-zvm')],
+                         self.calls('setup_develop'))
+        self.assertEqual('zvm', self.conf(self.ml2_conf)['ml2'][
+            'mechanism_drivers'])
         self.assertEqual([], self.calls('install_package'))
         self.assertEqual([], self.running())
 
-    def test_node_without_nova_is_left_alone(self):
+    def test_node_without_nova_gets_only_the_mechanism_driver(self):
         self.stack(ENABLED_SERVICES='g-api,q-svc,q-agt')
 
         self.assertFalse(os.path.exists(self.nova_conf))
+        self.assertEqual([os.path.join(self.dest, 'nova-zvm')],
+                         self.calls('setup_develop'))
+        written = {call.split()[0] for call in self.calls('iniset')}
+        self.assertEqual({self.ml2_conf}, written)
+
+    def test_node_without_nova_or_neutron_is_left_alone(self):
+        self.stack(ENABLED_SERVICES='g-api,q-agt')
+
         self.assertEqual([], self.calls('setup_develop'))
         self.assertEqual([], self.calls('iniset'))
 

@@ -16,40 +16,13 @@ import os
 
 from nova_zvm.tests.unit.devstack import test_plugin
 
-# devstack's iniget, which the stubs do not provide: the value or nothing.
-INIGET = r"""
-function iniget {
-    "$STUB_PYTHON" - "$@" <<'PYEOF'
-import configparser
-import sys
-
-path, section, option = sys.argv[1:4]
-conf = configparser.RawConfigParser(default_section='\x00')
-conf.read(path)
-if conf.has_option(section, option):
-    print(conf.get(section, option))
-PYEOF
-}
-"""
-
 
 class TestNeutronPostConfig(test_plugin.DevstackPluginTestCase):
-
-    def setUp(self):
-        super().setUp()
-        self.ml2_conf = os.path.join(self.root, 'etc', 'neutron', 'ml2.ini')
-        os.makedirs(os.path.dirname(self.ml2_conf))
-        self.useFixture(test_plugin.fixtures.MonkeyPatch(
-            'nova_zvm.tests.unit.devstack.test_plugin.RUNNER',
-            test_plugin.RUNNER.replace('source "$PLUGIN_DIR/settings"',
-                                       INIGET +
-                                       'source "$PLUGIN_DIR/settings"')))
 
     def post_config(self, **variables):
         services = 'n-api,n-cond,n-sch,n-cpu,placement-api,q-svc'
         return self.run_phase('stack', 'post-config',
                               ENABLED_SERVICES=services,
-                              Q_PLUGIN_CONF_FILE=self.ml2_conf.lstrip('/'),
                               ZVM_CLOUD_CONNECTOR_URL='https://zvm:8080',
                               HOSTNAME='zvmhost1', **variables)
 
@@ -72,6 +45,5 @@ class TestNeutronPostConfig(test_plugin.DevstackPluginTestCase):
 
     def test_nothing_without_neutron(self):
         self.run_phase('stack', 'post-config',
-                       Q_PLUGIN_CONF_FILE=self.ml2_conf.lstrip('/'),
                        ZVM_CLOUD_CONNECTOR_URL='https://zvm:8080')
         self.assertFalse(os.path.exists(self.ml2_conf))
