@@ -32,6 +32,7 @@ import threading
 import time
 
 from nova.compute import power_state
+from nova import exception as nova_exception
 from nova.virt import hardware
 from oslo_log import log as logging
 from oslo_utils import fileutils
@@ -346,7 +347,11 @@ class PowerOps(object):
 
     def forget(self, instance):
         """Drop what is known of a guest that was created or removed."""
-        userid = zvm_userid.for_instance(instance)
+        try:
+            userid = zvm_userid.for_instance(instance)
+        except nova_exception.InvalidInput:
+            # No valid userid: no guest, nothing known of it.
+            return
         self.paused.discard(userid)
         self.cache.invalidate()
 

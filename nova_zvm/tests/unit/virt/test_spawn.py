@@ -17,6 +17,7 @@ from nova import exception as nova_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import configdrive
 from nova_zvm.virt import image
+from nova_zvm.virt import ownership
 from nova_zvm.virt import spawn
 
 
@@ -88,7 +89,9 @@ class TestSpawn(spawn_base.SpawnTestCase):
         self.assertIn(b'hello z', drives[0])
         # the local copy is gone once uploaded
         self.assertFalse(configdrive.local_path(inst) in self.local_files())
-        self.assertEqual([], self.local_files())
+        # Nothing else but the guest's ownership record.
+        self.assertEqual([ownership.OwnerRegistry()._record(inst.name)],
+                         self.local_files())
 
     def test_power_on_false_leaves_it_off(self):
         inst = self.instance()
