@@ -25,6 +25,7 @@ then, which is all we wanted.
 
 import collections
 import os
+import re
 import threading
 
 from nova.image import glance
@@ -113,19 +114,21 @@ class ImageManager(object):
     def _import(self, context, image_meta, name):
         os_version = validate.connector_os_version(image_meta)
         path = self.local_path(image_meta.id)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         LOG.info('Importing image %(id)s (%(os)s) into the Cloud Connector',
                  {'id': image_meta.id, 'os': os_version})
+        meta = {'os_version': os_version}
+        checksum = _md5_checksum(image_meta)
+        if checksum:
+            # The connector compares it with what it imported.
+            meta['md5sum'] = checksum
         imported = False
         try:
             if not (CONF.zvm.keep_image_files and os.path.exists(path)):
-                self.image_api.download(context, image_meta.id,
-                                        dest_path=path)
+                _download(self.image_api, context, image_meta.id, path)
             with open(path, 'rb') as image_file:
                 remote = self._client.file_import(image_file)
             try:
-                self._client.image_import(name, _file_url(remote),
-                                          {'os_version': os_version})
+                self._client.image_import(name, _file_url(remote), meta)
             except zvm_exception.Conflict:
                 # A racing importer (another compute host) won: fine.
                 LOG.info('Image %s was imported concurrently', name)
@@ -134,6 +137,27 @@ class ImageManager(object):
             # A partial or failed download is never kept.
             if not (imported and CONF.zvm.keep_image_files):
                 localfiles.remove(path)
+
+
+def _download(image_api, context, image_id, path):
+    """Download to a private temporary name, renamed once complete.
+
+    A crash mid-download leaves only the temporary file, which the next
+    download overwrites: a partial image is never imported.
+    """
+    partial = path + '.part'
+    localfiles.private_file(partial)
+    try:
+        image_api.download(context, image_id, dest_path=partial)
+        os.replace(partial, path)
+    finally:
+        localfiles.remove(partial)
+
+
+def _md5_checksum(image_meta):
+    checksum = (image_meta.obj_attr_is_set('checksum') and
+                image_meta.checksum or '')
+    return checksum if re.fullmatch(r'[0-9a-fA-F]{32}', checksum) else None
 
 
 def _file_url(remote):
