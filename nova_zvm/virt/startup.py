@@ -79,6 +79,13 @@ def validate_options():
     _check_name_template()
     _check_ca_file()
     _check_token_file()
+    if (CONF.zvm.token_file and
+            urllib.parse.urlparse(CONF.zvm.cloud_connector_url).scheme ==
+            'http'):
+        LOG.warning('[zvm] cloud_connector_url = %s is plain http with token '
+                    'authentication: the admin token and the auth tokens '
+                    'travel in clear; use https:// and [zvm] ca_file',
+                    CONF.zvm.cloud_connector_url)
     if CONF.zvm.insecure:
         LOG.warning('[zvm] insecure = True: the Cloud Connector\'s TLS '
                     'certificate is not verified, so the admin token can be '

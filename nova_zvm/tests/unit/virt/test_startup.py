@@ -76,8 +76,18 @@ class ValidateOptionsTestCase(testtools.TestCase):
             self.assertIn('https://zcc.example.com:8080', msg)
 
     def test_http_url_accepted(self):
+        self.cfg.config(group='zvm', cloud_connector_url='http://1.2.3.4',
+                        token_file=None)
+        startup.validate_options()
+        self.assertEqual('', self.log.output)
+
+    def test_http_url_with_token_auth_warns(self):
+        # The admin token and the auth tokens travel in clear.
         self.cfg.config(group='zvm', cloud_connector_url='http://1.2.3.4')
         startup.validate_options()
+        self.assertIn('http://1.2.3.4', self.log.output)
+        self.assertIn('in clear', self.log.output)
+        self.assertNotIn('secret-admin-token', self.log.output)
 
     def test_name_template_too_long(self):
         self.cfg.config(instance_name_template='instance-%08x')
