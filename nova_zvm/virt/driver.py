@@ -261,18 +261,22 @@ class ZVMDriver(driver.ComputeDriver):
                             allocations, network_info,
                             block_device_info=block_device_info,
                             power_on=power_on, image_manager=self._images())
-        finally:
+        except Exception:
             self._power.forget(instance)
+            raise
+        self._power.spawned(instance, power_on)
 
     @_translated()
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        gone = False
         try:
-            zvm_spawn.destroy(self._client, context, instance, network_info,
-                              block_device_info=block_device_info,
-                              destroy_disks=destroy_disks)
+            gone = zvm_spawn.destroy(self._client, context, instance,
+                                     network_info,
+                                     block_device_info=block_device_info,
+                                     destroy_disks=destroy_disks)
         finally:
-            self._power.forget(instance)
+            self._power.forget(instance, gone=gone)
 
     def cleanup(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, migrate_data=None, destroy_vifs=True,

@@ -98,14 +98,17 @@ def destroy(client, context, instance, network_info, block_device_info=None,
 
     ``destroy_disks`` has no effect: a z/VM guest's minidisks belong to its
     directory entry and go with it.
+
+    :returns: True when the instance's guest is gone now
     """
     try:
         userid = zvm_userid.for_instance(instance)
     except nova_exception.InvalidInput:
         # No valid userid: nothing of it can exist on z/VM.
         cleanup_local(instance)
-        return
+        return False
     deleted = delete_owned_guest(client, instance, userid, network_info)
     cleanup_local(instance)
     if deleted:
         LOG.info('Destroyed guest %s', userid, instance=instance)
+    return deleted
