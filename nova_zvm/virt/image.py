@@ -73,8 +73,15 @@ class ImageManager(object):
 
     @staticmethod
     def image_id_for_name(name):
-        """Glance image id of connector image ``name``; None if not ours."""
-        return name if uuidutils.is_uuid_like(name) else None
+        """Glance image id of connector image ``name``; None if not ours.
+
+        Ours: imported by nova-zvm on this host (recorded when imported).
+        A uuid-like name alone is not enough: nova's in-tree driver, an
+        operator or another host may have imported it.
+        """
+        if not uuidutils.is_uuid_like(name):
+            return None
+        return name if name in ImportRegistry() else None
 
     @staticmethod
     def importing():
@@ -130,13 +137,37 @@ class ImageManager(object):
             try:
                 self._client.image_import(name, _file_url(remote), meta)
             except zvm_exception.Conflict:
-                # A racing importer (another compute host) won: fine.
+                # A racing importer (another compute host) won: fine; it
+                # owns the image.
                 LOG.info('Image %s was imported concurrently', name)
+            else:
+                ImportRegistry().add(name)
             imported = True
         finally:
             # A partial or failed download is never kept.
             if not (imported and CONF.zvm.keep_image_files):
                 localfiles.remove(path)
+
+
+class ImportRegistry(object):
+    """Connector images nova-zvm imported from this host.
+
+    The image cache removes these and no others. One empty file per image
+    name, under ``<instances_path>/nova-zvm/images``.
+    """
+
+    @property
+    def path(self):
+        return os.path.join(CONF.instances_path, 'nova-zvm', 'images')
+
+    def add(self, name):
+        localfiles.private_file(os.path.join(self.path, name))
+
+    def discard(self, name):
+        localfiles.remove(os.path.join(self.path, name))
+
+    def __contains__(self, name):
+        return os.path.exists(os.path.join(self.path, name))
 
 
 def _download(image_api, context, image_id, path):

@@ -18,13 +18,17 @@ import stat
 import threading
 from unittest import mock
 
+import fixtures
 from oslo_concurrency import lockutils
+from oslo_config import fixture as config_fixture
 import testtools
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
 from nova_zvm.virt import spawn
+
+CONF = spawn_base.CONF
 
 
 class TestImageManager(spawn_base.SpawnTestCase):
@@ -161,8 +165,13 @@ class TestImageManager(spawn_base.SpawnTestCase):
 class TestConnectorNames(testtools.TestCase):
 
     def test_names_round_trip(self):
+        self.useFixture(config_fixture.Config(CONF)).config(
+            instances_path=self.useFixture(fixtures.TempDir()).path)
         image_id = 'a0e5f6d2-1c3b-4f6e-9a7b-0c1d2e3f4a5b'
         name = image.ImageManager.connector_name(image_id)
+        # Not imported by nova-zvm: not ours.
+        self.assertIsNone(image.ImageManager.image_id_for_name(name))
+        image.ImportRegistry().add(name)
         self.assertEqual(image_id, image.ImageManager.image_id_for_name(name))
         self.assertIsNone(image.ImageManager.image_id_for_name('rhel-gold'))
         self.assertIsNone(image.ImageManager.image_id_for_name(
