@@ -20,7 +20,8 @@ undone if a later one fails.
     4. config drive: built locally, uploaded, local copy removed
     5. guest_create -> guest_deploy -> ephemerals -> NICs, vswitch
        coupling, grants, VLAN ids; wait for network-vif-plugged
-    6. start, unless power_on is False
+    6. start, unless power_on is False, and wait until the guest is
+       reachable (``[zvm] reachable_timeout``; 0: do not wait)
 
 On failure the undo steps registered so far run in reverse; an undo error
 is logged and the original error is raised.
@@ -175,7 +176,10 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
                               instance.hostname))
 
         if power_on:
-            client.guest_start(userid)
+            # The connector waits until the guest answers over IUCV (its
+            # network configured): an unreachable guest fails the build.
+            client.guest_start(userid,
+                               timeout=CONF.zvm.reachable_timeout or None)
     except Exception as err:
         with excutils.save_and_reraise_exception():
             LOG.error('Spawn of guest %(user)s failed, rolling back: '
