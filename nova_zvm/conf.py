@@ -157,7 +157,12 @@ Seconds a bulk snapshot of all guests' power states stays valid.
 Nova's power state sync asks for the number of instances and then the state
 of each; the driver answers all of them from one bulk query to the
 connector. Power operations of the driver and ``use_cache=False`` lookups
-always ask the connector. 0 disables the cache.
+always ask the connector, and what they learn of one guest updates that
+guest's entry only.
+
+0 turns the bulk snapshot off: each ``get_info`` asks the connector for
+that guest's state exactly, and the instance count and list ask for the
+guest list only (a power sync of N guests costs N + 1 calls).
 """),
     cfg.IntOpt('console_log_max_bytes',
                default=100 * 1024,

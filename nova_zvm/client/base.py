@@ -37,11 +37,15 @@ class APIBase(object):
     """Needs ``self._transport`` (a ``transport.Transport``)."""
 
     def _call(self, api, method, url_path, json_body=None, params=None,
-              long_running=False, busy_retry=None):
-        """Send one call; return the envelope's ``output`` or raise."""
+              long_running=False, busy_retry=None, wait=None):
+        """Send one call; return the envelope's ``output`` or raise.
+
+        :param wait: seconds the call asks the connector to wait (its read
+            timeout covers them)
+        """
         response = self._transport.request(
             api, method, url_path, json_body=json_body, params=params,
-            long_running=long_running, busy_retry=busy_retry)
+            long_running=long_running, busy_retry=busy_retry, wait=wait)
         try:
             return envelope.output_of(api, response)
         finally:

@@ -87,19 +87,25 @@ class GuestAPI(base.APIBase):
 
     # Power.
 
+    # A timeout asks the connector to wait that long before it answers:
+    # the HTTP read timeout must cover it, or the call fails while the
+    # guest is still shutting down cleanly.
+
     def guest_start(self, userid, timeout=None):
         return self._action('guest_start', userid, 'start',
-                            base.given(timeout=timeout))
+                            base.given(timeout=timeout), wait=timeout)
 
     def guest_stop(self, userid, timeout=None, poll_interval=None):
         return self._action('guest_stop', userid, 'stop',
                             base.given(timeout=timeout,
-                                       poll_interval=poll_interval))
+                                       poll_interval=poll_interval),
+                            wait=_waits(timeout, poll_interval))
 
     def guest_softstop(self, userid, timeout=None, poll_interval=None):
         return self._action('guest_softstop', userid, 'softstop',
                             base.given(timeout=timeout,
-                                       poll_interval=poll_interval))
+                                       poll_interval=poll_interval),
+                            wait=_waits(timeout, poll_interval))
 
     def guest_reboot(self, userid):
         return self._action('guest_reboot', userid, 'reboot')
@@ -206,10 +212,17 @@ class GuestAPI(base.APIBase):
                           json_body={'disk_info': {'disk_list': disk_info}})
 
     def _action(self, api, userid, action, fields=None, long_running=False,
-                busy_retry=None):
+                busy_retry=None, wait=None):
         body = {'action': action}
         body.update(fields or {})
         return self._call(api, 'POST',
                           self._guest_path(api, userid, 'action'),
                           json_body=body, long_running=long_running,
-                          busy_retry=busy_retry)
+                          busy_retry=busy_retry, wait=wait)
+
+
+def _waits(timeout, poll_interval):
+    """Longest the connector waits: the timeout plus one last poll."""
+    if not timeout:
+        return None
+    return timeout + (poll_interval or 0)

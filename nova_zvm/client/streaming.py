@@ -124,7 +124,10 @@ def save(response, dest_path, chunk_size=CHUNK_SIZE):
     partial = '%s.part' % dest_path
     written = 0
     try:
-        with open(partial, 'wb') as target:
+        # Guests' disks: readable by nova-compute only.
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, 'wb') as target:
             for chunk in response.iter_content(chunk_size=chunk_size):
                 target.write(chunk)
                 written += len(chunk)

@@ -46,6 +46,9 @@ LOG = oslo_logging.getLogger(__name__)
 
 # No single wait between two retries is longer than this.
 MAX_BACKOFF = 60.0
+# Seconds a call that waits on z/VM may take beyond the wait it asks for
+# (the connector's own polling and the CP commands around it).
+WAIT_MARGIN = 30.0
 
 
 class Transport(object):
@@ -88,7 +91,7 @@ class Transport(object):
 
     def request(self, api, method, path, json_body=None, params=None,
                 upload=None, long_running=False, busy_retry=None,
-                stream=False):
+                stream=False, wait=None):
         """Send one call, authenticated; return the ``requests`` response.
 
         :param api: the API name, for logs and errors
@@ -98,6 +101,9 @@ class Transport(object):
         :param long_running: use the long read timeout
         :param busy_retry: whether a 503 may be retried; GETs only when None
         :param stream: leave the body unread (a download)
+        :param wait: seconds the connector is asked to wait before it
+            answers (e.g. a soft stop's timeout): the read timeout covers
+            them, with ``WAIT_MARGIN`` to spare
         """
         headers = {'Accept': 'application/json'}
         if upload is not None:
@@ -113,7 +119,7 @@ class Transport(object):
         call = _Call(
             api=api, method=method, url=self.base_url + path, params=params,
             headers=headers, body=body, stream=stream,
-            timeout=self.long_timeout if long_running else self.timeout,
+            timeout=self._timeout(long_running, wait),
             idempotent=idempotent,
             busy_retry=idempotent if busy_retry is None else busy_retry)
 
@@ -131,6 +137,12 @@ class Transport(object):
                            'rewound)', api=api, status=401)
             response = self._exchange(call, token)
         return response
+
+    def _timeout(self, long_running, wait):
+        connect, read = self.long_timeout if long_running else self.timeout
+        if wait:
+            read = max(read, float(wait) + WAIT_MARGIN)
+        return (connect, read)
 
     def download(self, api, response, dest_path, chunk_size):
         """Stream a response body into ``dest_path``; return its size."""

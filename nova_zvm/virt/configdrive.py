@@ -27,6 +27,7 @@ from nova.virt import configdrive as nova_configdrive
 from oslo_log import log as logging
 
 from nova_zvm import conf
+from nova_zvm.virt import localfiles
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -52,7 +53,8 @@ def build(instance, injected_files, admin_password, network_info):
         instance, content=injected_files, extra_md=extra_md,
         network_info=network_info)
     path = local_path(instance)
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    # It holds the admin password and user data.
+    localfiles.private_file(path)
     with nova_configdrive.ConfigDriveBuilder(instance_md=metadata) as cdb:
         cdb.make_drive(path)
     LOG.debug('Config drive written to %s', path, instance=instance)

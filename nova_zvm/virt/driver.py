@@ -20,9 +20,11 @@ is the one place where the client's errors become nova's exceptions.
 import functools
 import inspect
 
+from nova.compute import power_state
 from nova import exception as nova_exception
 from nova.i18n import _
 from nova.virt import driver
+from nova.virt import hardware
 from oslo_log import log as logging
 
 from nova_zvm import client as zvm_client
@@ -31,6 +33,7 @@ from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import host as zvm_host
 from nova_zvm.virt import image as zvm_image
 from nova_zvm.virt import imagecache
+from nova_zvm.virt import ownership
 from nova_zvm.virt import power as zvm_power
 from nova_zvm.virt import snapshot as zvm_snapshot
 from nova_zvm.virt import spawn as zvm_spawn
@@ -53,6 +56,13 @@ class ZVMConnectorUnavailable(nova_exception.NovaException):
 
 
 _UNREACHABLE = (zvm_exception.ConnectionFailed, zvm_exception.Timeout)
+# Errors that say the connector (or z/VM behind it) cannot work right now,
+# e.g. SMAPI still coming up after an IPL: retried, never a config error.
+_TRANSIENT = _UNREACHABLE + (zvm_exception.Busy, zvm_exception.ZVMFailure)
+
+# The connector's module id (modID) of its guest module: a 404 from it is
+# about the guest itself, not about an image, vswitch or volume.
+GUEST_MODULE_ID = 10
 
 
 def _instance_of(func, args, kwargs):
@@ -72,11 +82,15 @@ def _guest_of(instance):
         return getattr(instance, 'uuid', '-')
 
 
-def _translated(not_ready=False):
+def _translated(not_ready=False, guest_gone=True):
     """Turn the client's errors into nova's, naming the connector's codes.
 
     :param not_ready: an unreachable connector raises VirtDriverNotReady,
         for the methods whose callers in nova expect it
+    :param guest_gone: the connector saying the instance's guest does not
+        exist raises InstanceNotFound. Off for spawn: there nova reads
+        InstanceNotFound as "deleted during the build" and records no
+        fault, while any 404 in a build is a failed build.
     """
     def decorator(func):
         @functools.wraps(func)
@@ -85,19 +99,26 @@ def _translated(not_ready=False):
                 return func(*args, **kwargs)
             except zvm_exception.ZVMConnectorError as err:
                 instance = _instance_of(func, args, kwargs)
-                raise _nova_error(err, instance, not_ready) from err
+                raise _nova_error(err, instance, not_ready,
+                                  guest_gone) from err
         return wrapper
     return decorator
 
 
-def _nova_error(err, instance, not_ready):
+def _is_guest_gone(err):
+    """A 404 about the guest itself (not its image, vswitch...)."""
+    return (isinstance(err, zvm_exception.NotFound) and
+            err.mod_id == GUEST_MODULE_ID)
+
+
+def _nova_error(err, instance, not_ready, guest_gone=True):
     api = getattr(err, 'api', None) or '-'
     guest = _guest_of(instance)
+    if not_ready and isinstance(err, _TRANSIENT):
+        return nova_exception.VirtDriverNotReady()
     if isinstance(err, _UNREACHABLE):
-        if not_ready:
-            return nova_exception.VirtDriverNotReady()
         return ZVMConnectorUnavailable(api=api, guest=guest, reason=err)
-    if isinstance(err, zvm_exception.NotFound) and instance is not None:
+    if guest_gone and instance is not None and _is_guest_gone(err):
         return nova_exception.InstanceNotFound(instance_id=instance.uuid)
     return ZVMConnectorCallFailed(
         api=api, guest=guest,
@@ -124,6 +145,8 @@ class ZVMDriver(driver.ComputeDriver):
         self._host_stats = None
         self._image_manager = None
         self._connector_ok = False
+        # Set while nova-compute starts with the connector unreachable.
+        self._starting_blind = False
 
     # Start-up -------------------------------------------------------------
 
@@ -137,12 +160,42 @@ class ZVMDriver(driver.ComputeDriver):
     def process_instances_at_startup(self, context, instances):
         if self._connector_ok or startup.check_connector(self._client):
             self._connector_ok = True
+            self._adopt(instances)
             return instances
-        # Recovering instances needs the connector; the power sync
-        # reconciles them once it answers.
-        LOG.warning('Skipping the start-up recovery of %d instances: the '
-                    'z/VM Cloud Connector is not reachable', len(instances))
-        return instances[:0]
+        # Nova recovers these without the connector (ERROR for interrupted
+        # builds and rebuilds, a reset for interrupted snapshots); the rest
+        # need it and the power sync reconciles them once it answers.
+        recoverable = [inst for inst in instances
+                       if startup.recoverable_offline(inst)]
+        LOG.warning('The z/VM Cloud Connector is not reachable: recovering '
+                    '%(n)d of %(all)d instances whose start-up recovery '
+                    'needs no connector call; the power sync reconciles '
+                    'the rest once it answers',
+                    {'n': len(recoverable), 'all': len(instances)})
+        self._starting_blind = True
+        return recoverable
+
+    def _adopt(self, instances):
+        """Record launched instances' guests made without a record.
+
+        Guests of nova's in-tree z/VM driver or of an older nova-zvm: from
+        now on they are listed by list_instance_uuids and checked by uuid.
+        """
+        try:
+            userids = set(self._power.list_userids())
+        except zvm_exception.ZVMConnectorError as err:
+            LOG.warning('Cannot list guests to record their instances: %s',
+                        err)
+            return
+        owners = ownership.OwnerRegistry()
+        for instance in instances:
+            try:
+                userid = zvm_userid.for_instance(instance)
+            except nova_exception.InvalidInput:
+                continue
+            if userid in userids and instance.launched_at and \
+                    instance.vm_state != 'error':
+                owners.adopt(instance, userid)
 
     # Guests: state ---------------------------------------------------------
 
@@ -153,6 +206,12 @@ class ZVMDriver(driver.ComputeDriver):
         except nova_exception.InvalidInput:
             # No valid userid: no such guest can exist on z/VM.
             raise nova_exception.InstanceNotFound(instance_id=instance.uuid)
+        except _UNREACHABLE:
+            if not self._starting_blind:
+                raise
+            # Nova's start-up recovery of an interrupted snapshot asks
+            # after resetting it: unknown, the power sync tells later.
+            return hardware.InstanceInfo(state=power_state.NOSTATE)
 
     @_translated(not_ready=True)
     def get_num_instances(self):
@@ -169,20 +228,19 @@ class ZVMDriver(driver.ComputeDriver):
 
     @_translated()
     def list_instance_uuids(self):
-        # The connector knows guests by userid, not by nova's uuid; only an
-        # empty host can be answered exactly. Otherwise nova falls back to
-        # list_instances() and matches names.
+        # The guests this host recorded as its instances' (see
+        # ownership): a local read plus the cached bulk guest list.
         try:
-            count = self._power.count()
+            userids = set(self._power.list_userids())
         except _UNREACHABLE as err:
             # Nova's new-host check calls this at start-up and does not
             # expect VirtDriverNotReady: keep nova-compute running.
             LOG.warning('Cannot list guests, the z/VM Cloud Connector is '
                         'not reachable: %s', err)
             return []
-        if count == 0:
-            return []
-        raise NotImplementedError()
+        records = ownership.OwnerRegistry().records()
+        return sorted(uuid for userid, uuid in records.items()
+                      if userid in userids)
 
     @_translated()
     def instance_exists(self, instance):
@@ -193,7 +251,7 @@ class ZVMDriver(driver.ComputeDriver):
 
     # Guests: lifecycle -----------------------------------------------------
 
-    @_translated()
+    @_translated(guest_gone=False)
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
               block_device_info=None, power_on=True, accel_info=None):
@@ -203,18 +261,22 @@ class ZVMDriver(driver.ComputeDriver):
                             allocations, network_info,
                             block_device_info=block_device_info,
                             power_on=power_on, image_manager=self._images())
-        finally:
+        except Exception:
             self._power.forget(instance)
+            raise
+        self._power.spawned(instance, power_on)
 
     @_translated()
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        gone = False
         try:
-            zvm_spawn.destroy(self._client, context, instance, network_info,
-                              block_device_info=block_device_info,
-                              destroy_disks=destroy_disks)
+            gone = zvm_spawn.destroy(self._client, context, instance,
+                                     network_info,
+                                     block_device_info=block_device_info,
+                                     destroy_disks=destroy_disks)
         finally:
-            self._power.forget(instance)
+            self._power.forget(instance, gone=gone)
 
     def cleanup(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, migrate_data=None, destroy_vifs=True,
@@ -275,6 +337,8 @@ class ZVMDriver(driver.ComputeDriver):
 
     @_translated(not_ready=True)
     def get_available_nodes(self, refresh=False):
+        # Nova's start-up (init_host, instance recovery) is over.
+        self._starting_blind = False
         self._require_host_stats()
         return [self._host_stats.nodename()]
 

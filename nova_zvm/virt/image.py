@@ -25,6 +25,7 @@ then, which is all we wanted.
 
 import collections
 import os
+import re
 import threading
 
 from nova.image import glance
@@ -72,8 +73,15 @@ class ImageManager(object):
 
     @staticmethod
     def image_id_for_name(name):
-        """Glance image id of connector image ``name``; None if not ours."""
-        return name if uuidutils.is_uuid_like(name) else None
+        """Glance image id of connector image ``name``; None if not ours.
+
+        Ours: imported by nova-zvm on this host (recorded when imported).
+        A uuid-like name alone is not enough: nova's in-tree driver, an
+        operator or another host may have imported it.
+        """
+        if not uuidutils.is_uuid_like(name):
+            return None
+        return name if name in ImportRegistry() else None
 
     @staticmethod
     def importing():
@@ -113,27 +121,74 @@ class ImageManager(object):
     def _import(self, context, image_meta, name):
         os_version = validate.connector_os_version(image_meta)
         path = self.local_path(image_meta.id)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
         LOG.info('Importing image %(id)s (%(os)s) into the Cloud Connector',
                  {'id': image_meta.id, 'os': os_version})
+        meta = {'os_version': os_version}
+        checksum = _md5_checksum(image_meta)
+        if checksum:
+            # The connector compares it with what it imported.
+            meta['md5sum'] = checksum
         imported = False
         try:
             if not (CONF.zvm.keep_image_files and os.path.exists(path)):
-                self.image_api.download(context, image_meta.id,
-                                        dest_path=path)
+                _download(self.image_api, context, image_meta.id, path)
             with open(path, 'rb') as image_file:
                 remote = self._client.file_import(image_file)
             try:
-                self._client.image_import(name, _file_url(remote),
-                                          {'os_version': os_version})
+                self._client.image_import(name, _file_url(remote), meta)
             except zvm_exception.Conflict:
-                # A racing importer (another compute host) won: fine.
+                # A racing importer (another compute host) won: fine; it
+                # owns the image.
                 LOG.info('Image %s was imported concurrently', name)
+            else:
+                ImportRegistry().add(name)
             imported = True
         finally:
             # A partial or failed download is never kept.
             if not (imported and CONF.zvm.keep_image_files):
                 localfiles.remove(path)
+
+
+class ImportRegistry(object):
+    """Connector images nova-zvm imported from this host.
+
+    The image cache removes these and no others. One empty file per image
+    name, under ``<instances_path>/nova-zvm/images``.
+    """
+
+    @property
+    def path(self):
+        return os.path.join(CONF.instances_path, 'nova-zvm', 'images')
+
+    def add(self, name):
+        localfiles.private_file(os.path.join(self.path, name))
+
+    def discard(self, name):
+        localfiles.remove(os.path.join(self.path, name))
+
+    def __contains__(self, name):
+        return os.path.exists(os.path.join(self.path, name))
+
+
+def _download(image_api, context, image_id, path):
+    """Download to a private temporary name, renamed once complete.
+
+    A crash mid-download leaves only the temporary file, which the next
+    download overwrites: a partial image is never imported.
+    """
+    partial = path + '.part'
+    localfiles.private_file(partial)
+    try:
+        image_api.download(context, image_id, dest_path=partial)
+        os.replace(partial, path)
+    finally:
+        localfiles.remove(partial)
+
+
+def _md5_checksum(image_meta):
+    checksum = (image_meta.obj_attr_is_set('checksum') and
+                image_meta.checksum or '')
+    return checksum if re.fullmatch(r'[0-9a-fA-F]{32}', checksum) else None
 
 
 def _file_url(remote):

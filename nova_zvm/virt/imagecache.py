@@ -19,7 +19,8 @@ Nova's image cache manager calls :func:`manage_image_cache` periodically;
 it removes what no instance here uses and nothing touched for
 ``[image_cache] remove_unused_original_minimum_age_seconds``. Images of
 instances, images being imported and snapshots being taken are never
-removed, and neither is a connector image nova-zvm did not create.
+removed, and neither is a connector image nova-zvm did not import from
+this host (recorded at import) or capture (its own name prefix).
 """
 
 import os
@@ -32,6 +33,7 @@ from oslo_log import log as logging
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import image
 from nova_zvm.virt import localfiles
 from nova_zvm.virt import snapshot
 
@@ -113,6 +115,7 @@ def _clean_connector(client, image_manager, keep_ids, now, min_age):
             LOG.warning('Could not remove unused image %(name)s from the '
                         'Cloud Connector: %(err)s', {'name': name, 'err': err})
             continue
+        image.ImportRegistry().discard(name)
         LOG.info('Removed image %(name)s from the Cloud Connector, unused '
                  'for %(age)d s', {'name': name, 'age': now - last_access})
         removed.append(name)

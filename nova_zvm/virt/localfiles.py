@@ -10,7 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Files nova-zvm keeps on the compute host (image files, snapshots)."""
+"""Files nova-zvm keeps on the compute host (image files, snapshots).
+
+They hold guests' data (root disks, config drives with admin passwords):
+directories are made 0700 and files 0600, whatever the umask, as libvirt
+does for the same job.
+"""
 
 import os
 
@@ -34,3 +39,22 @@ def remove(path):
                     {'path': path, 'err': err})
         return False
     return True
+
+
+def private_dir(path):
+    """Make ``path`` (and missing parents) a directory only we can read."""
+    os.makedirs(path, mode=0o700, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def private_file(path):
+    """Create (or truncate) ``path`` as an empty file only we can read.
+
+    Writers that open it afterwards with ``'wb'`` keep its mode.
+    """
+    private_dir(os.path.dirname(path))
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
+    os.close(fd)
+    return path

@@ -32,6 +32,7 @@ import threading
 import time
 
 from nova.compute import power_state
+from nova import exception as nova_exception
 from nova.virt import hardware
 from oslo_log import log as logging
 from oslo_utils import fileutils
@@ -71,12 +72,22 @@ def chunk_userids(userids, max_bytes=MAX_STATS_REQUEST_BYTES):
         yield chunk
 
 
+# What a guest's entry can say besides 'on' and 'off'.
+_STALE = 'stale'    # ask the connector next time
+_GONE = 'gone'      # deleted since the snapshot
+
+
 class PowerStateCache(object):
     """All guests' power states from one bulk query, valid ``ttl`` seconds.
 
-    ``invalidate(userid)`` makes the next cached lookup of that guest exact;
-    ``invalidate()`` drops the whole snapshot (guests added or removed).
-    Refreshes are single-flight: concurrent lookups wait for one query.
+    On top of the bulk snapshot sit per-guest entries, each with the
+    generation it was written in: ``record`` (a state just observed or
+    caused), ``invalidate(userid)`` (ask the connector next time) and
+    ``remove`` (deleted). A refresh keeps the entries written while its
+    query ran, since that query may have read z/VM before their change.
+    ``invalidate()`` drops the whole snapshot. Refreshes are single-flight.
+    ``ttl`` 0 turns the bulk snapshot off: every state is an exact
+    per-guest query and listings ask for the guest list only.
     """
 
     def __init__(self, client, ttl=None, clock=time.monotonic):
@@ -86,40 +97,57 @@ class PowerStateCache(object):
         self._lock = threading.Lock()
         self._refresh_lock = threading.Lock()
         self._states = None
-        self._stale = set()
         self._taken_at = 0.0
+        self._generation = 0
+        self._entries = {}      # userid -> (generation, state)
 
     @property
     def ttl(self):
         return CONF.zvm.power_state_cache_ttl if self._ttl is None \
             else self._ttl
 
-    def _fresh_states(self):
-        with self._lock:
-            if (self._states is not None and self.ttl > 0 and
-                    self._clock() - self._taken_at < self.ttl):
-                return self._states
-        return None
+    def _fresh(self):
+        return (self._states is not None and
+                self._clock() - self._taken_at < self.ttl)
 
-    def snapshot(self):
-        """``{USERID: 'on'|'off'}`` of every guest the connector manages."""
-        states = self._fresh_states()
-        if states is not None:
-            return states
+    def _refreshed(self):
+        """Make sure the bulk snapshot is fresh (ttl > 0 only)."""
+        with self._lock:
+            if self._fresh():
+                return
         with self._refresh_lock:
-            states = self._fresh_states()
-            if states is not None:
-                return states
+            with self._lock:
+                if self._fresh():
+                    return
+                started = self._generation
             states = self._query_all()
             with self._lock:
                 self._states = states
-                self._stale = set()
                 self._taken_at = self._clock()
-            return states
+                # Entries written while the query ran stay on top of it.
+                self._entries = {u: e for u, e in self._entries.items()
+                                 if e[0] > started}
+
+    def snapshot(self):
+        """``{USERID: 'on'|'off'}`` of every guest the connector manages."""
+        if self.ttl <= 0:
+            return {u: None for u in self._list()}
+        self._refreshed()
+        with self._lock:
+            merged = dict(self._states)
+            for userid, (_gen, state) in self._entries.items():
+                if state == _GONE:
+                    merged.pop(userid, None)
+                elif state != _STALE:
+                    merged[userid] = state
+            return merged
+
+    def _list(self):
+        return sorted({u.upper() for u in self._client.guest_list() or []})
 
     def _query_all(self, attempts=2):
         for attempt in range(1, attempts + 1):
-            userids = sorted({u.upper() for u in self._client.guest_list()})
+            userids = self._list()
             try:
                 running = self._running(userids)
                 break
@@ -147,32 +175,39 @@ class PowerStateCache(object):
 
     def state(self, userid, use_cache=True):
         """'on' or 'off'; raises the client's NotFound for unknown guests."""
-        if use_cache:
-            states = self.snapshot()
+        if use_cache and self.ttl > 0:
+            self._refreshed()
             with self._lock:
-                if userid in states and userid not in self._stale:
-                    return states[userid]
+                entry = self._entries.get(userid)
+                if entry is not None and entry[1] in (ON, OFF):
+                    return entry[1]
+                if entry is None and userid in self._states:
+                    return self._states[userid]
         state = self._client.guest_get_power_state(userid)
         self.record(userid, state)
         return state
 
+    def _write(self, userid, state):
+        with self._lock:
+            self._generation += 1
+            self._entries[userid] = (self._generation, state)
+
     def record(self, userid, state):
         """Remember a state just observed or caused (exact)."""
-        with self._lock:
-            if self._states is not None:
-                # Copy on write: readers iterate snapshots without the lock.
-                states = dict(self._states)
-                states[userid] = state
-                self._states = states
-            self._stale.discard(userid)
+        self._write(userid, state)
+
+    def remove(self, userid):
+        """The guest was deleted."""
+        self._write(userid, _GONE)
 
     def invalidate(self, userid=None):
+        """Ask for ``userid`` next time; None: drop the whole snapshot."""
+        if userid is not None:
+            self._write(userid, _STALE)
+            return
         with self._lock:
-            if userid is None:
-                self._states = None
-                self._stale = set()
-            else:
-                self._stale.add(userid)
+            self._states = None
+            self._entries = {}
 
 
 class PauseRegistry(object):
@@ -344,11 +379,24 @@ class PowerOps(object):
         self._client.guest_unpause(userid)
         self._done(userid, ON)
 
-    def forget(self, instance):
-        """Drop what is known of a guest that was created or removed."""
+    def spawned(self, instance, power_on):
+        """A guest just built: its state is known exactly."""
         userid = zvm_userid.for_instance(instance)
         self.paused.discard(userid)
-        self.cache.invalidate()
+        self.cache.record(userid, ON if power_on else OFF)
+
+    def forget(self, instance, gone=False):
+        """Drop what is known of one guest (just created, or ``gone``)."""
+        try:
+            userid = zvm_userid.for_instance(instance)
+        except nova_exception.InvalidInput:
+            # No valid userid: no guest, nothing known of it.
+            return
+        self.paused.discard(userid)
+        if gone:
+            self.cache.remove(userid)
+        else:
+            self.cache.invalidate(userid)
 
     def _guarded(self, userid, func, *args):
         # A failed operation leaves the state unknown: ask next time.

@@ -182,7 +182,7 @@ def _export(client, name, local_path):
     """
     with _export_slots.slot(client) as remote_path:
         exported = client.image_export(name, 'file://' + remote_path)
-        os.makedirs(os.path.dirname(local_path), exist_ok=True)
+        localfiles.private_dir(os.path.dirname(local_path))
         client.file_export(remote_path, local_path)
     return exported or {}
 

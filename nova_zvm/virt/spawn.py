@@ -20,7 +20,8 @@ undone if a later one fails.
     4. config drive: built locally, uploaded, local copy removed
     5. guest_create -> guest_deploy -> ephemerals -> NICs, vswitch
        coupling, grants, VLAN ids; wait for network-vif-plugged
-    6. start, unless power_on is False
+    6. start, unless power_on is False, and wait until the guest is
+       reachable (``[zvm] reachable_timeout``; 0: do not wait)
 
 On failure the undo steps registered so far run in reverse; an undo error
 is logged and the original error is raised.
@@ -33,10 +34,12 @@ from oslo_log import log as logging
 from oslo_utils import excutils
 
 from nova_zvm import conf
+from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import configdrive
 from nova_zvm.virt import disks
 from nova_zvm.virt import image
 from nova_zvm.virt import network
+from nova_zvm.virt import ownership
 from nova_zvm.virt import teardown
 from nova_zvm.virt import validate
 
@@ -82,14 +85,44 @@ def _check_absent(client, userid):
         raise nova_exception.InstanceExists(name=userid)
 
 
-def _create_guest(client, instance, userid, disk_list):
+def _create_guest(client, undo, instance, userid, disk_list):
+    """guest_create, recorded as this instance's guest first.
+
+    The userid taken (409, or DirMaint's "already defined") means the
+    guest is someone else's: the record is dropped and nothing is deleted.
+    Any other failure may leave a half-made entry (its disks failed),
+    which the undo deletes.
+    """
     kwargs = {'disk_list': disk_list,
               'max_cpu': max(CONF.zvm.max_guest_vcpus, instance.vcpus),
               'max_mem': _memory_limit(max(CONF.zvm.max_guest_memory_mb,
                                            instance.memory_mb))}
     if CONF.zvm.user_profile:
         kwargs['user_profile'] = CONF.zvm.user_profile
-    client.guest_create(userid, instance.vcpus, instance.memory_mb, **kwargs)
+    owners = ownership.OwnerRegistry()
+    owners.set(userid, instance.uuid)
+    try:
+        client.guest_create(userid, instance.vcpus, instance.memory_mb,
+                            **kwargs)
+    except zvm_exception.ZVMConnectorError as err:
+        if _taken(err):
+            owners.discard(userid, instance.uuid)
+            raise nova_exception.InstanceExists(name=userid) from err
+        undo.push('delete half-created guest %s' % userid,
+                  teardown.delete_owned_guest, client, instance, userid)
+        raise
+    except Exception:
+        owners.discard(userid, instance.uuid)
+        raise
+    undo.push('delete guest %s' % userid, teardown.delete_owned_guest,
+              client, instance, userid)
+
+
+def _taken(err):
+    # SMAPI Image_Create_DM rc 400 rs 8: the directory has the userid
+    # (a guest the connector does not manage).
+    return isinstance(err, zvm_exception.Conflict) or (
+        err.rc == 400 and err.rs == 8)
 
 
 def _plug(client, undo, userid, os_version, nics, hostname):
@@ -132,11 +165,7 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
         transportfiles = configdrive.upload(client, iso)
         configdrive.remove(instance)
 
-        # Registered before the create: a create that fails half-way (its
-        # disks) leaves the directory entry behind.
-        undo.push('delete guest %s' % userid, teardown.delete_guest,
-                  client, userid)
-        _create_guest(client, instance, userid, disk_list)
+        _create_guest(client, undo, instance, userid, disk_list)
         client.guest_deploy(userid, image_name, transportfiles=transportfiles)
         if ephemerals:
             client.guest_config_minidisks(userid, ephemerals)
@@ -147,7 +176,10 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
                               instance.hostname))
 
         if power_on:
-            client.guest_start(userid)
+            # The connector waits until the guest answers over IUCV (its
+            # network configured): an unreachable guest fails the build.
+            client.guest_start(userid,
+                               timeout=CONF.zvm.reachable_timeout or None)
     except Exception as err:
         with excutils.save_and_reraise_exception():
             LOG.error('Spawn of guest %(user)s failed, rolling back: '

@@ -22,6 +22,8 @@ import os
 import stat
 import urllib.parse
 
+from nova.compute import task_states
+from nova.compute import vm_states
 from nova import exception as nova_exception
 from nova.objects import instance as instance_obj
 from oslo_config import cfg
@@ -38,6 +40,33 @@ LOG = logging.getLogger(__name__)
 # a small one and a large one (five hex digits).
 SAMPLE_INSTANCE_IDS = (0, 1, 0xfffff)
 SAMPLE_UUID = '00000000-0000-0000-0000-000000000000'
+# Ids a long-lived cloud reaches (nova never reuses one): the template
+# should still give valid userids there, or builds start failing one day.
+GROWTH_INSTANCE_IDS = (0x100000, 10 ** 7, 0xffffff)
+
+
+# Task states whose start-up recovery nova does without the driver (the
+# instance goes to ERROR, or the task state is reset).
+_OFFLINE_RECOVERY_TASKS = frozenset([
+    task_states.SCHEDULING, task_states.BLOCK_DEVICE_MAPPING,
+    task_states.NETWORKING, task_states.SPAWNING,
+    task_states.REBUILDING, task_states.REBUILD_BLOCK_DEVICE_MAPPING,
+    task_states.REBUILD_SPAWNING,
+    task_states.IMAGE_SNAPSHOT_PENDING, task_states.IMAGE_PENDING_UPLOAD,
+    task_states.IMAGE_UPLOADING, task_states.IMAGE_SNAPSHOT,
+])
+
+
+def recoverable_offline(instance):
+    """Whether nova can recover ``instance`` at start-up without z/VM.
+
+    Interrupted builds and rebuilds go to ERROR and interrupted snapshots
+    get their task state reset; other task states need the connector.
+    """
+    if instance.vm_state == vm_states.BUILDING:
+        return True
+    return (instance.vm_state != vm_states.ERROR and
+            instance.task_state in _OFFLINE_RECOVERY_TASKS)
 
 
 def _invalid(message):
@@ -50,6 +79,13 @@ def validate_options():
     _check_name_template()
     _check_ca_file()
     _check_token_file()
+    if (CONF.zvm.token_file and
+            urllib.parse.urlparse(CONF.zvm.cloud_connector_url).scheme ==
+            'http'):
+        LOG.warning('[zvm] cloud_connector_url = %s is plain http with token '
+                    'authentication: the admin token and the auth tokens '
+                    'travel in clear; use https:// and [zvm] ca_file',
+                    CONF.zvm.cloud_connector_url)
     if CONF.zvm.insecure:
         LOG.warning('[zvm] insecure = True: the Cloud Connector\'s TLS '
                     'certificate is not verified, so the admin token can be '
@@ -76,10 +112,10 @@ def _check_url():
                        'URL, e.g. https://zcc.example.com:8080' % url)
 
 
-def sample_names():
+def sample_names(instance_ids=SAMPLE_INSTANCE_IDS):
     """Instance names the configured template gives for sample ids."""
     names = []
-    for instance_id in SAMPLE_INSTANCE_IDS:
+    for instance_id in instance_ids:
         # Nova's own Instance.name applies the template (ids and %(uuid)s).
         instance = instance_obj.Instance(id=instance_id, uuid=SAMPLE_UUID)
         names.append((instance_id, instance.name))
@@ -95,6 +131,16 @@ def _check_name_template():
                 '%(fix)s' % {'tpl': CONF.instance_name_template,
                              'name': name, 'id': instance_id,
                              'fix': zvm_userid.FIX_HINT})
+    for instance_id, name in sample_names(GROWTH_INSTANCE_IDS):
+        if not zvm_userid.is_valid(name):
+            LOG.warning('[DEFAULT] instance_name_template = %(tpl)s gives '
+                        '%(name)r for instance id %(id)#x (%(id)d), which is '
+                        'not a valid z/VM userid: once nova\'s instance ids '
+                        'reach it, every build on this host fails. Use a '
+                        'template with room to grow, e.g. \'z%%07x\'',
+                        {'tpl': CONF.instance_name_template, 'name': name,
+                         'id': instance_id})
+            break
 
 
 def _check_ca_file():
@@ -141,9 +187,12 @@ def check_connector(client):
         # An authenticated call: proves the token works, and the pool.
         pool = client.host_diskpool_get_info(disk_pool=CONF.zvm.disk_pool)
     except (zvm_exception.ConnectionFailed, zvm_exception.Timeout,
-            zvm_exception.Busy) as err:
+            zvm_exception.Busy, zvm_exception.ZVMFailure) as err:
+        # ZVMFailure: a 5xx, e.g. SMAPI still coming up after an IPL; it
+        # says nothing about the options.
         LOG.warning('The z/VM Cloud Connector at %(url)s is not reachable '
-                    '(%(err)s); nova-compute keeps running and retries',
+                    'or not ready (%(err)s); nova-compute keeps running and '
+                    'retries',
                     {'url': url, 'err': err})
         return False
     except zvm_exception.Unauthorized as err:

@@ -12,7 +12,8 @@
 
 """Destroy: remove a guest and everything a spawn made for it.
 
-Idempotent: a guest that is not there is already destroyed. Vswitch
+Idempotent: a guest that is not there is already destroyed; a guest that
+is not the instance's (see ``ownership``) is left alone. Vswitch
 grants are not part of the guest's directory entry: the connector revokes
 those of coupled NICs, the rest are revoked here. The local config drive
 is removed too.
@@ -24,6 +25,7 @@ from oslo_log import log as logging
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import configdrive
 from nova_zvm.virt import network
+from nova_zvm.virt import ownership
 from nova_zvm.virt import userid as zvm_userid
 
 LOG = logging.getLogger(__name__)
@@ -35,6 +37,22 @@ def delete_guest(client, userid):
         client.guest_delete(userid)
     except zvm_exception.NotFound:
         LOG.debug('Guest %s is already gone', userid)
+
+
+def delete_owned_guest(client, instance, userid, network_info=None):
+    """Delete ``userid`` (and revoke its grants) if it is ``instance``'s.
+
+    :returns: False when the guest belongs to someone else (left alone)
+    """
+    owners = ownership.OwnerRegistry()
+    if owners.check(instance, userid) == ownership.FOREIGN:
+        ownership.refuse(instance, userid)
+        return False
+    revoke_unrecorded(client, userid,
+                      network.vswitches_of(network_info or []))
+    delete_guest(client, userid)
+    owners.discard(userid, instance.uuid)
+    return True
 
 
 def revoke_grants(client, userid, vswitches):
@@ -80,14 +98,17 @@ def destroy(client, context, instance, network_info, block_device_info=None,
 
     ``destroy_disks`` has no effect: a z/VM guest's minidisks belong to its
     directory entry and go with it.
+
+    :returns: True when the instance's guest is gone now
     """
     try:
         userid = zvm_userid.for_instance(instance)
     except nova_exception.InvalidInput:
         # No valid userid: nothing of it can exist on z/VM.
         cleanup_local(instance)
-        return
-    revoke_unrecorded(client, userid, network.vswitches_of(network_info or []))
-    delete_guest(client, userid)
+        return False
+    deleted = delete_owned_guest(client, instance, userid, network_info)
     cleanup_local(instance)
-    LOG.info('Destroyed guest %s', userid, instance=instance)
+    if deleted:
+        LOG.info('Destroyed guest %s', userid, instance=instance)
+    return deleted

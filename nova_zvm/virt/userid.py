@@ -25,7 +25,7 @@ _VALID = re.compile(r'[A-Z0-9@#$]{1,8}')
 
 FIX_HINT = ("set [DEFAULT] instance_name_template to a pattern that gives "
             "1 to 8 characters of A-Z, 0-9, @, # or $ for every instance "
-            "id, e.g. 'zvm%05x'")
+            "id, e.g. 'z%07x'")
 
 
 def is_valid(userid):

@@ -182,3 +182,19 @@ class GuestErrorTestCase(lab_base.LabClientTestCase):
         self.assertEqual((500, 300, 300), (err.status, err.overall_rc,
                                            err.rc))
         self.assertIn("'rc': 396, 'rs': 2", err.errmsg)
+
+
+class WaitingCallTestCase(lab_base.LabClientTestCase):
+
+    def test_soft_stop_read_timeout_covers_the_wait_asked_for(self):
+        # A clean shutdown that takes longer than the ordinary read
+        # timeout, well within the soft stop's own timeout. Before, the
+        # HTTP call timed out while the connector was still at it.
+        client = self.client(read_timeout=1)
+        userid = self.new_userid()
+        client.guest_create(userid, 1, 512, disk_list=[])
+        client.guest_start(userid)
+        self.lab.zvm.set_latency({'Image_Deactivate': 2})
+        self.addCleanup(self.lab.zvm.set_latency, {})
+        client.guest_softstop(userid, timeout=10, poll_interval=1)
+        self.assertEqual('off', self.user(userid)['power'])

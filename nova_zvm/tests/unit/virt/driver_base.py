@@ -31,6 +31,7 @@ from nova import context as nova_context
 from nova import objects
 from nova.virt import virtapi
 from oslo_config import fixture as config_fixture
+from oslo_utils import timeutils
 from oslo_utils import uuidutils
 
 from nova_zvm.client import ZVMClient
@@ -185,7 +186,9 @@ class DriverTestCase(unit_base.ClassLabTestCase):
         # these tests run on native threads and on eventlet alike.
         return objects.Instance(self.context, id=instance_id,
                                 uuid=uuidutils.generate_uuid(),
-                                host='compute', node='ZVMLAB01')
+                                host='compute', node='ZVMLAB01',
+                                vm_state='active', task_state=None,
+                                launched_at=None)
 
     @staticmethod
     def userid(instance):
@@ -195,6 +198,8 @@ class DriverTestCase(unit_base.ClassLabTestCase):
         """An instance with a guest on the fake z/VM (no disks, no image)."""
         inst = self.instance()
         self.create_guest(self.userid(inst), power)
+        # As nova knows it: built and running.
+        inst.launched_at = timeutils.utcnow()
         return inst
 
     def create_guest(self, userid, power='on'):

@@ -219,9 +219,16 @@ class SpawnTestCase(unit_base.ClassLabTestCase):
                 if not c.startswith(READ_ONLY_PREFIXES)]
 
     def local_files(self):
-        """Every file under instances_path and image_tmp_path."""
+        """Every file under instances_path and image_tmp_path.
+
+        Except the records of the images nova-zvm imported, which last as
+        long as the connector's copy.
+        """
+        records = os.path.join(CONF.instances_path, 'nova-zvm', 'images')
         found = []
         for root in (CONF.instances_path, CONF.zvm.image_tmp_path):
             for dirpath, _dirs, files in os.walk(root):
+                if dirpath == records:
+                    continue
                 found += [os.path.join(dirpath, f) for f in files]
         return found

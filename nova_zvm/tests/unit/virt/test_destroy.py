@@ -17,6 +17,7 @@ import os
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import configdrive
 from nova_zvm.virt import image
+from nova_zvm.virt import ownership
 from nova_zvm.virt import spawn
 
 
@@ -65,6 +66,8 @@ class TestDestroy(spawn_base.SpawnTestCase):
         self.client.guest_create(inst.name.upper(), 1, 512, disk_list=[
             {'size': '1g', 'is_boot_disk': True}])
         self.client.vswitch_grant_user('VSW2', inst.name.upper())
+        # as the interrupted spawn recorded it before guest_create
+        ownership.OwnerRegistry().set(inst.name.upper(), inst.uuid)
         self.assertEqual({'VSW2': None}, self.grants(inst.name))
         spawn.destroy(self.client, self.context, inst,
                       [self.vif(0, physnet='physnet2')])

@@ -12,16 +12,23 @@
 
 """Images on the connector: one import per image, files cleaned up."""
 
+import hashlib
 import os
+import stat
 import threading
+from unittest import mock
 
+import fixtures
 from oslo_concurrency import lockutils
+from oslo_config import fixture as config_fixture
 import testtools
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
 from nova_zvm.virt import spawn
+
+CONF = spawn_base.CONF
 
 
 class TestImageManager(spawn_base.SpawnTestCase):
@@ -158,8 +165,13 @@ class TestImageManager(spawn_base.SpawnTestCase):
 class TestConnectorNames(testtools.TestCase):
 
     def test_names_round_trip(self):
+        self.useFixture(config_fixture.Config(CONF)).config(
+            instances_path=self.useFixture(fixtures.TempDir()).path)
         image_id = 'a0e5f6d2-1c3b-4f6e-9a7b-0c1d2e3f4a5b'
         name = image.ImageManager.connector_name(image_id)
+        # Not imported by nova-zvm: not ours.
+        self.assertIsNone(image.ImageManager.image_id_for_name(name))
+        image.ImportRegistry().add(name)
         self.assertEqual(image_id, image.ImageManager.image_id_for_name(name))
         self.assertIsNone(image.ImageManager.image_id_for_name('rhel-gold'))
         self.assertIsNone(image.ImageManager.image_id_for_name(
@@ -168,3 +180,62 @@ class TestConnectorNames(testtools.TestCase):
     def test_local_path_holds_the_image_id(self):
         path = image.ImageManager.local_path('abc')
         self.assertIn('abc', os.path.basename(path))
+
+
+class TestImageFiles(spawn_base.SpawnTestCase):
+    """Downloads are private, complete, and checked by the connector."""
+
+    def setUp(self):
+        super().setUp()
+        # The usual umask: files 0644, directories 0755 unless made private.
+        old = os.umask(0o022)
+        self.addCleanup(os.umask, old)
+
+    def _manager(self):
+        return image.ImageManager(self.client, image_api=self.glance)
+
+    def _on_connector(self, image_id):
+        return image_id in [i['imagename'] for i in
+                            self.client.image_query() or []]
+
+    def test_kept_download_is_private(self):
+        self.conf.config(group='zvm', keep_image_files=True)
+        meta = self.glance.add()
+        self._manager().ensure(self.context, meta)
+        path = image.ImageManager.local_path(meta.id)
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        self.assertEqual(0o700, stat.S_IMODE(
+            os.stat(os.path.dirname(path)).st_mode))
+
+    def test_download_cut_by_a_crash_is_not_imported_later(self):
+        self.conf.config(group='zvm', keep_image_files=True)
+        meta = self.glance.add()
+        good = self.glance.download
+
+        def crash(context, image_id, dest_path=None, **kw):
+            with open(dest_path, 'wb') as f:
+                f.write(b'partial')
+            raise SystemExit('nova-compute killed')
+
+        self.glance.download = crash
+        # Killed: no cleanup runs.
+        with mock.patch.object(image.localfiles, 'remove'):
+            self.assertRaises(SystemExit, self._manager().ensure,
+                              self.context, meta)
+        self.glance.download = good
+        self._manager().ensure(self.context, meta)
+        # Before: the partial file sat at the final path and was imported.
+        with open(image.ImageManager.local_path(meta.id), 'rb') as f:
+            self.assertEqual(self.glance.images[meta.id][1], f.read())
+        self.assertTrue(self._on_connector(meta.id))
+
+    def test_the_connector_checks_glance_checksum(self):
+        data = spawn_base.disk_image()
+        bad = self.glance.add(data=data, checksum='0' * 32)
+        self.assertRaises(zvm_exception.ZVMConnectorError,
+                          self._manager().ensure, self.context, bad)
+        self.assertFalse(self._on_connector(bad.id))
+        good = self.glance.add(data=data,
+                               checksum=hashlib.md5(data).hexdigest())
+        self._manager().ensure(self.context, good)
+        self.assertTrue(self._on_connector(good.id))

@@ -115,10 +115,18 @@ class TestImageCache(spawn_base.SpawnTestCase):
     def test_keeps_images_it_did_not_create(self):
         golden = self.imported(name='golden-rhel8')
         self.age_on_connector(golden, 30 * DAY)
+        # Named like a Glance image, imported by someone else (nova's
+        # in-tree driver, another host): before, it was removed.
+        other = self.imported(name=uuidutils.generate_uuid())
+        self.age_on_connector(other, 30 * DAY)
+        ours = self.imported()
+        self.age_on_connector(ours, 30 * DAY)
 
-        self.run_cache()
+        removed, _files = self.run_cache()
 
         self.assertIn(golden, self.connector_names())
+        self.assertIn(other, self.connector_names())
+        self.assertEqual([ours], removed)
 
     def test_removes_leftover_captures_but_not_running_snapshots(self):
         leftover = self.imported(

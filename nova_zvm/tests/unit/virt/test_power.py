@@ -14,6 +14,7 @@
 
 import concurrent.futures
 import json
+import threading
 
 from nova.compute import power_state
 from nova import exception as nova_exception
@@ -378,3 +379,90 @@ class CacheClockTestCase(testtools.TestCase):
         now[0] += 2
         cache.snapshot()
         self.assertEqual(2, client.lists)
+
+
+class CacheConcurrencyTestCase(testtools.TestCase):
+    """Per-guest entries against bulk refreshes, in a fixed interleaving."""
+
+    class _Client(object):
+        """A connector where A runs and B is off; stats can be held."""
+
+        def __init__(self):
+            self.lists = 0
+            self.exact = []
+            self.in_stats = threading.Event()
+            self.release = threading.Event()
+            self.release.set()
+
+        def guest_list(self):
+            self.lists += 1
+            return ['A', 'B']
+
+        def guest_inspect_stats(self, userids):
+            self.in_stats.set()
+            self.release.wait()
+            return {'A': {}}
+
+        def guest_get_power_state(self, userid):
+            self.exact.append(userid)
+            return 'off'
+
+    def _refresh_held(self, cache, client, during):
+        """Run ``during()`` while a refresh's bulk query is under way."""
+        client.release.clear()
+        client.in_stats.clear()
+        thread = threading.Thread(target=cache.snapshot)
+        thread.start()
+        client.in_stats.wait()
+        during()
+        client.release.set()
+        thread.join()
+
+    def test_state_recorded_during_a_refresh_is_kept(self):
+        client = self._Client()
+        cache = power.PowerStateCache(client, ttl=15)
+        # The query read A as running; A was stopped meanwhile.
+        self._refresh_held(cache, client,
+                           lambda: cache.record('A', power.OFF))
+        self.assertEqual('off', cache.state('A'))
+        self.assertEqual([], client.exact)
+
+    def test_invalidation_during_a_refresh_is_kept(self):
+        client = self._Client()
+        cache = power.PowerStateCache(client, ttl=15)
+        self._refresh_held(cache, client, lambda: cache.invalidate('A'))
+        self.assertEqual('off', cache.state('A'))
+        self.assertEqual(['A'], client.exact)
+
+    def test_one_guest_changing_keeps_everyone_elses_states(self):
+        client = self._Client()
+        cache = power.PowerStateCache(client, ttl=15)
+        cache.snapshot()
+        # A spawn or destroy of C: before, the whole snapshot went and the
+        # state recorded next was dropped.
+        cache.invalidate('C')
+        cache.record('C', power.ON)
+        cache.remove('B')
+        self.assertEqual({'A': 'on', 'C': 'on'}, cache.snapshot())
+        self.assertEqual('on', cache.state('C'))
+        self.assertEqual(1, client.lists)
+        self.assertEqual([], client.exact)
+
+
+class TTLZeroTestCase(driver_base.DriverTestCase):
+
+    def test_ttl_0_power_sync_is_one_list_and_one_query_per_guest(self):
+        self.cfg.config(group='zvm', power_state_cache_ttl=0)
+        instances = [self.guest('on') for _ in range(5)]
+        driver = self.new_driver()
+        self.lab.zvm.reset_rest_calls()
+        driver.get_num_instances()
+        for inst in instances:
+            self.assertEqual(power_state.RUNNING,
+                             driver.get_info(inst).state)
+        calls = [c for c in self.lab.zvm.rest_calls()
+                 if not c.startswith('POST /token')]
+        # Before: a full bulk query (list and stats of every guest) for
+        # each get_info.
+        self.assertEqual([], _stats_calls(calls))
+        self.assertEqual(1 + len(instances), len(calls))

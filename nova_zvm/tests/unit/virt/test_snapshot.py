@@ -14,6 +14,7 @@
 
 import os
 import re
+import stat
 
 import fixtures
 from nova.compute import task_states
@@ -373,3 +374,28 @@ class TestDriverSnapshot(driver_base.DriverTestCase):
         self.assertIn('capturing the root disk', str(err))
         self.assertNotIn(image_id, self.glance.images)
         self.assertEqual('on', self.zvm_power(inst))
+
+
+class TestSnapshotFilesPrivate(SnapshotTestCase):
+
+    def test_root_disk_copy_is_private(self):
+        # The usual umask would make it 0644 in a 0755 directory.
+        old = os.umask(0o022)
+        self.addCleanup(os.umask, old)
+        inst = self.spawned(power_on=False)
+        image_id = self.glance.new_snapshot()
+        modes = []
+        update = self.glance.update
+
+        def seeing_the_file(context, image_id, metadata, data=None,
+                            **kwargs):
+            if data is not None:
+                modes.append((
+                    stat.S_IMODE(os.fstat(data.fileno()).st_mode),
+                    stat.S_IMODE(os.stat(
+                        snapshot.local_snapshot_dir()).st_mode)))
+            return update(context, image_id, metadata, data=data, **kwargs)
+
+        self.glance.update = seeing_the_file
+        self.take(inst, image_id)
+        self.assertEqual([(0o600, 0o700)], modes)

@@ -14,9 +14,11 @@
 
 from nova import exception as nova_exception
 
+from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import configdrive
 from nova_zvm.virt import image
+from nova_zvm.virt import ownership
 from nova_zvm.virt import spawn
 
 
@@ -88,7 +90,9 @@ class TestSpawn(spawn_base.SpawnTestCase):
         self.assertIn(b'hello z', drives[0])
         # the local copy is gone once uploaded
         self.assertFalse(configdrive.local_path(inst) in self.local_files())
-        self.assertEqual([], self.local_files())
+        # Nothing else but the guest's ownership record.
+        self.assertEqual([ownership.OwnerRegistry()._record(inst.name)],
+                         self.local_files())
 
     def test_power_on_false_leaves_it_off(self):
         inst = self.instance()
@@ -97,6 +101,23 @@ class TestSpawn(spawn_base.SpawnTestCase):
         self.assertNotIn('POST /guests/%s/action' % inst.name.upper(),
                          [c for c in self.lab.zvm.rest_calls()
                           if 'start' in c])
+
+    def test_spawn_waits_until_the_guest_is_reachable(self):
+        inst = self.instance()
+        self.lab.zvm.reset_calls()
+        self._spawn(inst)
+        calls = self.lab.zvm.calls()
+        # Reachability (IUCV) is checked after the guest was activated.
+        started = calls.index('smapi:Image_Activate')
+        self.assertIn('zthin:iucvclnt', calls[started:])
+
+    def test_unreachable_guest_fails_the_spawn_and_is_removed(self):
+        self.conf.config(group='zvm', reachable_timeout=1)
+        inst = self.instance()
+        self.lab.zvm.inject_fault('iucvclnt', rc=1, count=0)
+        err = self.assertRaises(zvm_exception.ZVMFailure, self._spawn, inst)
+        self.assertIn('not able to connect', str(err))
+        self.assertIsNone(self.user(inst.name))
 
     def test_root_gb_zero_uses_the_image_size(self):
         inst = self.instance(root_gb=0)

@@ -34,7 +34,7 @@ class ValidateOptionsTestCase(testtools.TestCase):
             name='nova_zvm', level=logging.INFO))
         self.token = self._file('token', 'secret-admin-token', 0o600)
         self.ca = self._file('ca.pem', 'PEM', 0o644)
-        self.cfg.config(instance_name_template='zvm%05x')
+        self.cfg.config(instance_name_template='z%07x')
         self.cfg.config(group='zvm', cloud_connector_url='https://zcc:8080',
                         token_file=self.token, ca_file=self.ca,
                         insecure=False)
@@ -76,15 +76,25 @@ class ValidateOptionsTestCase(testtools.TestCase):
             self.assertIn('https://zcc.example.com:8080', msg)
 
     def test_http_url_accepted(self):
+        self.cfg.config(group='zvm', cloud_connector_url='http://1.2.3.4',
+                        token_file=None)
+        startup.validate_options()
+        self.assertEqual('', self.log.output)
+
+    def test_http_url_with_token_auth_warns(self):
+        # The admin token and the auth tokens travel in clear.
         self.cfg.config(group='zvm', cloud_connector_url='http://1.2.3.4')
         startup.validate_options()
+        self.assertIn('http://1.2.3.4', self.log.output)
+        self.assertIn('in clear', self.log.output)
+        self.assertNotIn('secret-admin-token', self.log.output)
 
     def test_name_template_too_long(self):
         self.cfg.config(instance_name_template='instance-%08x')
         msg = self._error()
         self.assertIn('[DEFAULT] instance_name_template = instance-%08x', msg)
         self.assertIn("'instance-00000000'", msg)
-        self.assertIn('zvm%05x', msg)
+        self.assertIn('z%07x', msg)
 
     def test_name_template_too_short_for_large_ids(self):
         # '%6x' pads with spaces, which a userid cannot hold.
@@ -98,6 +108,14 @@ class ValidateOptionsTestCase(testtools.TestCase):
         msg = self._error()
         self.assertIn("'zvmafffff'", msg)
         self.assertIn('0xfffff', msg)
+
+    def test_name_template_that_overflows_later_warns(self):
+        # Valid up to 0xfffff, so it starts; ids reach 0x100000 one day.
+        self.cfg.config(instance_name_template='zvm%05x')
+        startup.validate_options()
+        self.assertIn("gives 'zvm100000' for instance id 0x100000",
+                      self.log.output)
+        self.assertIn("'z%07x'", self.log.output)
 
     def test_name_template_with_uuid(self):
         self.cfg.config(instance_name_template='%(uuid)s')

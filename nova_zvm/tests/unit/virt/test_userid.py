@@ -44,7 +44,7 @@ class UseridTestCase(testtools.TestCase):
                                 userid.for_instance, inst)
         self.assertIn('instance-00000001', str(err))
         self.assertIn('[DEFAULT] instance_name_template', str(err))
-        self.assertIn('zvm%05x', str(err))
+        self.assertIn('z%07x', str(err))
 
     def test_rejects_bad_characters_and_empty(self):
         for name in ('zvm-0001', 'zvm_01', '', 'ab cd', 'zvmé1', 'abc\n'):
