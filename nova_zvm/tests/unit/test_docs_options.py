@@ -39,10 +39,7 @@ CODE = os.path.join(REPO, 'nova_zvm')
 
 # Options another branch implements; the lead drops an entry once it has
 # merged. Listed options may be read or not.
-PENDING = {
-    ('zvm', 'reachable_timeout'): 'issue 18: wait until the guest is '
-                                  'reachable',
-}
+PENDING = {}
 
 _NAME = r'[a-z][a-z0-9_]*'
 _INLINE = re.compile(

@@ -214,7 +214,7 @@ class TestStackPostConfig(DevstackPluginTestCase):
 
         self.assert_nova_conf('DEFAULT', {
             'compute_driver': 'nova_zvm.ZVMDriver',
-            'instance_name_template': 'zvm%05x',
+            'instance_name_template': 'z%07x',
         })
         self.assert_nova_conf('zvm', {
             'cloud_connector_url': 'http://10.0.0.5:8080',
@@ -424,7 +424,7 @@ class TestStack(DevstackPluginTestCase):
         cpu = self.conf(self.nova_cpu_conf)
         self.assertEqual({
             'compute_driver': 'nova_zvm.ZVMDriver',
-            'instance_name_template': 'zvm%05x',
+            'instance_name_template': 'z%07x',
             'force_config_drive': 'True',
             # devstack's own: the networking answer decides who sends
             # network-vif-plugged for z/VM ports.
@@ -484,7 +484,7 @@ class TestServiceGating(DevstackPluginTestCase):
 
         nova = self.conf(self.nova_conf)
         self.assertEqual({
-            'instance_name_template': 'zvm%05x',
+            'instance_name_template': 'z%07x',
             'force_config_drive': 'True',
             'vif_plugging_is_fatal': 'True',
             'vif_plugging_timeout': '300',
