@@ -31,11 +31,23 @@ from oslo_config import cfg
 from oslo_upgradecheck import upgradecheck
 
 from nova_zvm import conf
+from nova_zvm import preflight
 from nova_zvm.preflight import connector
 from nova_zvm.preflight import options
 
 CONF = conf.CONF
 PROJECT = 'nova'
+
+
+def _guarded(name, method):
+    """A check that fails, rather than stopping the others, on a bug."""
+    def run(self):
+        try:
+            return method(self)
+        except Exception as err:
+            return preflight.failure('the %s check could not run: %s: %s'
+                                     % (name, type(err).__name__, err))
+    return name, run
 
 
 class StatusCommands(upgradecheck.UpgradeCommands):
@@ -83,7 +95,7 @@ class StatusCommands(upgradecheck.UpgradeCommands):
     def _monitor_cache(self):
         return connector.monitor_cache(self.probe)
 
-    _upgrade_checks = (
+    _upgrade_checks = tuple(_guarded(name, method) for name, method in (
         ('Compute driver', _nova_options),
         ('Connector URL', _connector_url),
         ('Option consistency', _consistency),
@@ -96,7 +108,7 @@ class StatusCommands(upgradecheck.UpgradeCommands):
         ('SSI', _ssi),
         ('FCP templates', _fcp_templates),
         ('Monitor cache', _monitor_cache),
-    )
+    ))
 
     def check(self):
         try:
@@ -138,14 +150,23 @@ def _run_checks():
 
 
 def run(argv):
-    """Parse ``argv`` into nova's CONF, run the command, return its code."""
+    """Parse ``argv`` into nova's CONF, run the command, return its code.
+
+    CONF is left as it was found (unparsed, without the command's option),
+    so the command can run inside a test process too.
+    """
     # A CLI option can only be added to an unparsed CONF.
     CONF.clear()
     CONF.register_cli_opt(COMMAND_OPT)
-    CONF(args=argv, project=PROJECT)
-    # oslo.upgradecheck reads the --json choice from its module's CONF.
-    upgradecheck.CONF = CONF
-    return upgradecheck.run(CONF)
+    try:
+        CONF(args=argv, project=PROJECT)
+        # oslo.upgradecheck reads the --json choice from its module's CONF.
+        upgradecheck.CONF = CONF
+        return upgradecheck.run(CONF)
+    finally:
+        upgradecheck.CONF = None
+        CONF.clear()
+        CONF.unregister_opt(COMMAND_OPT)
 
 
 def main():

@@ -98,7 +98,7 @@ class Probe(object):
             for the same call)
         """
         self.reach()
-        key = (api,) + args
+        key = (api, repr(args))
         if key not in self._answers:
             if self._client is None:
                 token_file = self._conf.zvm.token_file
@@ -374,14 +374,18 @@ def count_devices(ranges):
 def free_fcps(template):
     """Free FCP devices of a template, per path."""
     statistics = template.get('statistics') or {}
-    return {path: count_devices(stats.get('available'))
-            for path, stats in sorted(statistics.items())
-            if isinstance(stats, dict)}
+    free = {}
+    for path, stats in sorted(statistics.items()):
+        if isinstance(stats, dict):
+            count = stats.get('available_count')
+            free[path] = (int(count) if count is not None
+                          else count_devices(stats.get('available')))
+    return free
 
 
 @needs_connector
 def fcp_templates(probe):
-    """The FCP template for volumes exists and has free FCPs on each path."""
+    """The FCP template for volumes exists and has free FCPs on its paths."""
     wanted = _configured_fcp_template()
     templates = (probe.call('get_fcp_templates_details') or {}).get(
         'fcp_templates') or []
@@ -399,14 +403,20 @@ def fcp_templates(probe):
             'which has: %s; create the template there or set fcp_template '
             'to one of them' % (wanted, names))
     free = free_fcps(template)
-    empty = [path for path, count in free.items() if count == 0]
+    usable = len([count for count in free.values() if count])
+    needed = template.get('min_fcp_paths_count') or len(free) or 1
     details = 'FCP template %s: free FCP devices per path: %s' % (
         wanted, ', '.join('%s: %d' % item for item in free.items())
         or 'no path')
-    if empty or not free:
+    if usable < needed:
         return preflight.failure(
-            details + '; a volume cannot be attached without a free FCP on '
-            'every path: add FCP devices to the template (fcp_devices)')
+            details + '; a volume needs a free FCP on %d path(s): add FCP '
+            'devices to the template (fcp_devices), or release unused ones'
+            % needed)
+    if usable < len(free):
+        return preflight.warning(
+            details + '; volumes attach with fewer paths than the template '
+            'has')
     return preflight.success(details)
 
 
