@@ -19,6 +19,7 @@ connector cannot be reached, every check that needs it fails and says why.
 """
 
 import functools
+import re
 
 from oslo_config import cfg
 
@@ -41,7 +42,29 @@ MONITOR_SAMPLE = 20
 
 
 class Unreachable(Exception):
-    """The connector did not answer (or the client could not be built)."""
+    """The connector did not answer (or the client could not be built).
+
+    ``tls`` tells a certificate that failed verification from the rest.
+    """
+
+    def __init__(self, reason, tls=False):
+        super().__init__(reason)
+        self.tls = tls
+
+
+# The part of a requests/urllib3 error message an operator acts on.
+_REASONS = (re.compile(r'certificate verify failed: [^(\'")]+'),
+            re.compile(r'\[Errno -?\d+\] [^\'")]+'),
+            re.compile(r'no (?:connection|answer) within [\d.]+ s'))
+
+
+def _reason(err):
+    text = getattr(err, 'errmsg', None) or str(err)
+    for pattern in _REASONS:
+        found = pattern.search(text)
+        if found:
+            return found.group(0).strip()
+    return text
 
 
 class Probe(object):
@@ -85,7 +108,8 @@ class Probe(object):
                     self._reach = (None, True)
             except (exception.ZVMConnectorError, cfg.Error,
                     ValueError) as err:
-                self._reach = Unreachable(str(err))
+                self._reach = Unreachable(
+                    _reason(err), tls='TLS failure' in str(err))
         if isinstance(self._reach, Unreachable):
             raise self._reach
         return self._reach
@@ -170,7 +194,7 @@ def connection(probe):
         probe.reach()
     except Unreachable as err:
         reason = str(err)
-        if 'TLS failure' in reason or 'CERTIFICATE' in reason.upper():
+        if err.tls:
             against = ('[zvm] ca_file = %s' % zvm.ca_file if zvm.ca_file
                        else 'the system\'s CA bundle')
             return preflight.failure(
@@ -270,9 +294,11 @@ def disk_pool(probe):
         info = probe.call('host_diskpool_get_info', pool)
     except (exception.NotFound, exception.BadRequest) as err:
         return preflight.failure(
-            'disk pool %s does not exist on %s (%s); set [zvm] disk_pool '
-            'to TYPE:NAME (ECKD or FBA, and a directory manager group of '
-            'this z/VM), e.g. ECKD:POOL1' % (name, probe.system(), err))
+            'disk pool %s does not exist on %s (HTTP %s, overallRC %s, rc '
+            '%s, rs %s); set [zvm] disk_pool to TYPE:NAME (ECKD or FBA, and '
+            'a directory manager group of this z/VM), e.g. ECKD:POOL1'
+            % (name, probe.system(), err.status, err.overall_rc, err.rc,
+               err.rs))
     total = info.get('disk_total') or 0
     free = info.get('disk_available') or 0
     details = 'disk pool %s on %s: %s of %s GB free' % (
