@@ -83,7 +83,11 @@ class Probe(object):
 
     @property
     def url(self):
-        return self._conf.zvm.cloud_connector_url
+        try:
+            return self._conf.zvm.cloud_connector_url
+        except (cfg.Error, ValueError):
+            # The URL check says what is wrong with it.
+            return '(an invalid [zvm] cloud_connector_url)'
 
     def _new_client(self, token_file):
         zvm = self._conf.zvm
@@ -106,10 +110,13 @@ class Probe(object):
                     self._reach = (self._anon.version(), False)
                 except exception.Unauthorized:
                     self._reach = (None, True)
-            except (exception.ZVMConnectorError, cfg.Error,
-                    ValueError) as err:
+            except exception.ZVMConnectorError as err:
                 self._reach = Unreachable(
                     _reason(err), tls='TLS failure' in str(err))
+            except (cfg.Error, ValueError):
+                # A URIOpt refuses a URL without scheme or host when read.
+                self._reach = Unreachable('[zvm] cloud_connector_url is '
+                                          'not a valid URL')
         if isinstance(self._reach, Unreachable):
             raise self._reach
         return self._reach
@@ -213,6 +220,9 @@ def connection(probe):
         results.append(preflight.success(
             'API version not read: the connector refused the token (see '
             'the token check)'))
+    except exception.ZVMConnectorError as err:
+        results.append(preflight.failure(
+            'the connector did not tell its API version: %s' % err))
     return preflight.worst(results)
 
 
@@ -467,7 +477,11 @@ def monitor_cache(probe):
     running = {userid.upper() for userid in running}
     stale = []
     for userid in sample:
-        real = probe.call('guest_get_power_state', userid)
+        try:
+            real = probe.call('guest_get_power_state', userid)
+        except exception.NotFound:
+            # Deleted since the guest list was read.
+            continue
         if (userid in running) != (real == 'on'):
             stale.append('%s (%s)' % (userid, real))
     if stale:

@@ -276,6 +276,16 @@ class UnreachableTestCase(base.StatusTestMixin, base.unit_base.testtools
         self.assertEqual(SUCCESS, outcome.result('Image path'))
         self.assertEqual(SUCCESS, outcome.result('Instance names'))
 
+    def test_url_that_is_no_url(self):
+        outcome = self.check({'zvm': {'cloud_connector_url': 'zcc:8080'}})
+
+        self.assertEqual(FAILURE, outcome.code)
+        self.assertIn('[zvm] cloud_connector_url is not a valid URL',
+                      outcome.details('Connector URL'))
+        self.assertIn('not checked: the Cloud Connector at (an invalid '
+                      '[zvm] cloud_connector_url) cannot be reached',
+                      outcome.details('Disk pool'))
+
 
 class TLSLabTestCase(base.LabStatusTestCase):
     """HTTPS with a token, run as a process.
