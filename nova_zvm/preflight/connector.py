@@ -137,6 +137,11 @@ class Probe(object):
                                 else self._anon)
             try:
                 self._answers[key] = getattr(self._client, api)(*args)
+            except (exception.Timeout, exception.ConnectionFailed) as err:
+                # One call that hangs or breaks is enough: the other checks
+                # fail at once rather than wait for the timeout each.
+                self._reach = Unreachable(_reason(err))
+                raise self._reach
             except exception.ZVMConnectorError as err:
                 self._answers[key] = err
         answer = self._answers[key]
@@ -220,7 +225,7 @@ def connection(probe):
         results.append(preflight.success(
             'API version not read: the connector refused the token (see '
             'the token check)'))
-    except exception.ZVMConnectorError as err:
+    except (Unreachable, exception.ZVMConnectorError) as err:
         results.append(preflight.failure(
             'the connector did not tell its API version: %s' % err))
     return preflight.worst(results)

@@ -19,6 +19,7 @@ connector's envelope.
 
 from oslo_config import cfg
 from oslo_config import fixture as config_fixture
+import requests
 
 from nova_zvm import conf
 from nova_zvm import preflight
@@ -112,6 +113,23 @@ class ConnectorChecksTestCase(ProbeTestCase):
         result = connector.disk_pool(self.probe)
         self.assertEqual(preflight.Code.WARNING, result.code)
         self.assertIn("the connector's default disk pool", result.details)
+
+    def test_a_call_that_times_out_ends_the_connector_checks(self):
+        self.mock.register_uri('GET', base.URL + '/host/diskpool',
+                               exc=requests.exceptions.ReadTimeout)
+        self.answer('GET', '/vswitches/VSW1', {})
+        self.cfg.config(group='zvm', vswitch_mappings={'physnet1': 'VSW1'})
+
+        pool = connector.disk_pool(self.probe)
+        vswitches = connector.vswitches(self.probe)
+
+        self.assertEqual(preflight.Code.FAILURE, pool.code)
+        self.assertIn('no answer within', pool.details)
+        self.assertEqual(preflight.Code.FAILURE, vswitches.code)
+        self.assertIn('not checked', vswitches.details)
+        # The vswitch was not asked for: no second wait for a timeout.
+        self.assertEqual([], [r for r in self.mock.request_history
+                              if r.path.startswith('/vswitches')])
 
 
 class FCPTemplateTestCase(ProbeTestCase):
