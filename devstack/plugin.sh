@@ -228,6 +228,22 @@ function cleanup_nova_zvm {
     rm -rf "$ZVM_IMAGE_TMP_PATH"
 }
 
+# check_nova_zvm() - nova-zvm-status check on nova-compute's configuration:
+# a Warning is shown, a Failure stops the stack.
+function check_nova_zvm {
+    local conf=$NOVA_CPU_CONF
+    local rc=0
+    if [[ ! -f "$conf" ]]; then
+        conf=$NOVA_CONF
+    fi
+    "$(get_python_exec_prefix)/nova-zvm-status" --config-file "$conf" \
+        check || rc=$?
+    if [[ $rc -ge 2 ]]; then
+        die $LINENO "nova-zvm: nova-zvm-status check failed (exit code" \
+            "$rc); the table above names each option to fix"
+    fi
+}
+
 # Every phase acts only for the services this node runs: nova-compute
 # (n-cpu) gets the driver and its options, any nova service the instance
 # name template, the zvm-lab service the lab.
@@ -263,6 +279,13 @@ elif [[ "$1" == "stack" && "$2" == "extra" ]]; then
         echo_summary "nova-zvm lab: $(_zvm_lab_url)" \
             "state in $ZVM_LAB_STATE_DIR"
     fi
+fi
+
+# After nova-compute is configured and running.
+if [[ "$1" == "stack" && "$2" == "test-config" ]] && \
+    is_service_enabled n-cpu; then
+    echo_summary "Checking nova-zvm with nova-zvm-status"
+    check_nova_zvm
 fi
 
 if [[ "$1" == "unstack" ]]; then

@@ -45,8 +45,9 @@ Possible values:
                 help="""
 Skip verification of the Cloud Connector's TLS certificate.
 
-By default an ``https`` ``cloud_connector_url`` is verified against the
-system's CA bundle or ``[zvm] ca_file``. Setting this to True turns
+By default an ``https`` ``cloud_connector_url`` is verified against
+``[zvm] ca_file``, or without it against certifi's CA bundle (requests'
+default, not the system store). Setting this to True turns
 verification off, which exposes the admin token to anyone able to intercept
 the connection; the driver logs a warning at start-up when it is set.
 """),

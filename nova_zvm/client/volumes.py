@@ -36,3 +36,15 @@ class VolumeAPI(base.APIBase):
             json_body={'info': {'reserve': reserve,
                                 'fcp_template_id': fcp_template_id,
                                 'storage_provider': sp_name}})
+
+    def get_fcp_templates_details(self, statistics=True):
+        """All FCP templates with, per path, their free and used FCPs.
+
+        Read only: the connector's database as it is (``sync_with_zvm``
+        stays off, so nothing is asked of or changed on z/VM).
+        """
+        return self._call(
+            'get_fcp_templates_details', 'GET', '/volumes/fcptemplates/detail',
+            params={'raw': 'false',
+                    'statistics': 'true' if statistics else 'false',
+                    'sync_with_zvm': 'false'})

@@ -18,32 +18,18 @@ the driver reports itself not ready, and it recovers when the connector
 answers.
 """
 
-import os
-import stat
-import urllib.parse
-
 from nova.compute import task_states
 from nova.compute import vm_states
 from nova import exception as nova_exception
-from nova.objects import instance as instance_obj
-from oslo_config import cfg
 from oslo_log import log as logging
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
-from nova_zvm.virt import userid as zvm_userid
+from nova_zvm import preflight
+from nova_zvm.preflight import options as preflight_options
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
-
-# Instance ids the name template must turn into valid userids: the first,
-# a small one and a large one (five hex digits).
-SAMPLE_INSTANCE_IDS = (0, 1, 0xfffff)
-SAMPLE_UUID = '00000000-0000-0000-0000-000000000000'
-# Ids a long-lived cloud reaches (nova never reuses one): the template
-# should still give valid userids there, or builds start failing one day.
-GROWTH_INSTANCE_IDS = (0x100000, 10 ** 7, 0xffffff)
-
 
 # Task states whose start-up recovery nova does without the driver (the
 # instance goes to ERROR, or the task state is reset).
@@ -74,103 +60,21 @@ def _invalid(message):
 
 
 def validate_options():
-    """Raise InvalidConfiguration for the first wrong option; warn on risks."""
-    _check_url()
-    _check_name_template()
-    _check_ca_file()
-    _check_token_file()
-    if (CONF.zvm.token_file and
-            urllib.parse.urlparse(CONF.zvm.cloud_connector_url).scheme ==
-            'http'):
-        LOG.warning('[zvm] cloud_connector_url = %s is plain http with token '
-                    'authentication: the admin token and the auth tokens '
-                    'travel in clear; use https:// and [zvm] ca_file',
-                    CONF.zvm.cloud_connector_url)
-    if CONF.zvm.insecure:
-        LOG.warning('[zvm] insecure = True: the Cloud Connector\'s TLS '
-                    'certificate is not verified, so the admin token can be '
-                    'intercepted; set [zvm] ca_file to the connector\'s CA '
-                    'and insecure = False')
+    """Raise InvalidConfiguration for the first wrong option; warn on risks.
+
+    The checks are those of ``nova-zvm-status check`` (nova_zvm.preflight).
+    """
+    for check in preflight_options.STARTUP_CHECKS:
+        result = check()
+        if result.code == preflight.Code.FAILURE:
+            raise _invalid(result.details)
+        if result.code == preflight.Code.WARNING:
+            LOG.warning(result.details)
 
 
-def _check_url():
-    try:
-        url = CONF.zvm.cloud_connector_url
-    except (cfg.Error, ValueError) as err:
-        # A URIOpt refuses values without a scheme or host when read.
-        raise _invalid('[zvm] cloud_connector_url is not a valid URL (%s); '
-                       'set it to the z/VM Cloud Connector\'s URL, e.g. '
-                       'https://zcc.example.com:8080' % err) from err
-    if not url:
-        raise _invalid('[zvm] cloud_connector_url is not set; set it to the '
-                       'z/VM Cloud Connector\'s URL, e.g. '
-                       'https://zcc.example.com:8080')
-    parsed = urllib.parse.urlparse(url)
-    if parsed.scheme not in ('http', 'https') or not parsed.netloc:
-        raise _invalid('[zvm] cloud_connector_url = %s is not an http:// or '
-                       'https:// URL; set it to the z/VM Cloud Connector\'s '
-                       'URL, e.g. https://zcc.example.com:8080' % url)
-
-
-def sample_names(instance_ids=SAMPLE_INSTANCE_IDS):
+def sample_names():
     """Instance names the configured template gives for sample ids."""
-    names = []
-    for instance_id in instance_ids:
-        # Nova's own Instance.name applies the template (ids and %(uuid)s).
-        instance = instance_obj.Instance(id=instance_id, uuid=SAMPLE_UUID)
-        names.append((instance_id, instance.name))
-    return names
-
-
-def _check_name_template():
-    for instance_id, name in sample_names():
-        if not zvm_userid.is_valid(name):
-            raise _invalid(
-                '[DEFAULT] instance_name_template = %(tpl)s gives %(name)r '
-                'for instance id %(id)#x, which is not a valid z/VM userid; '
-                '%(fix)s' % {'tpl': CONF.instance_name_template,
-                             'name': name, 'id': instance_id,
-                             'fix': zvm_userid.FIX_HINT})
-    for instance_id, name in sample_names(GROWTH_INSTANCE_IDS):
-        if not zvm_userid.is_valid(name):
-            LOG.warning('[DEFAULT] instance_name_template = %(tpl)s gives '
-                        '%(name)r for instance id %(id)#x (%(id)d), which is '
-                        'not a valid z/VM userid: once nova\'s instance ids '
-                        'reach it, every build on this host fails. Use a '
-                        'template with room to grow, e.g. \'z%%07x\'',
-                        {'tpl': CONF.instance_name_template, 'name': name,
-                         'id': instance_id})
-            break
-
-
-def _check_ca_file():
-    path = CONF.zvm.ca_file
-    if path and not (os.path.isfile(path) and os.access(path, os.R_OK)):
-        raise _invalid('[zvm] ca_file = %s is missing or not readable by '
-                       'nova-compute; point it at the PEM file of the CA '
-                       'that signed the Cloud Connector\'s certificate and '
-                       'make it readable, or unset it to use the system\'s '
-                       'CA bundle' % path)
-
-
-def _check_token_file():
-    path = CONF.zvm.token_file
-    if not path:
-        return
-    if not os.path.isfile(path):
-        raise _invalid('[zvm] token_file = %s does not exist; copy the Cloud '
-                       'Connector\'s admin token file there (mode 0600, '
-                       'owned by the nova-compute user), or unset it when '
-                       'the connector runs without authentication' % path)
-    if not os.access(path, os.R_OK):
-        raise _invalid('[zvm] token_file = %s is not readable by '
-                       'nova-compute; make it owned by the nova-compute '
-                       'user with mode 0600' % path)
-    mode = stat.S_IMODE(os.stat(path).st_mode)
-    if mode & (stat.S_IRGRP | stat.S_IROTH):
-        LOG.warning('[zvm] token_file %(path)s is readable by other users '
-                    '(mode %(mode)04o); restrict it with chmod 0600',
-                    {'path': path, 'mode': mode})
+    return preflight_options.sample_names()
 
 
 def check_connector(client):

@@ -113,7 +113,7 @@ class ValidateOptionsTestCase(testtools.TestCase):
         # Valid up to 0xfffff, so it starts; ids reach 0x100000 one day.
         self.cfg.config(instance_name_template='zvm%05x')
         startup.validate_options()
-        self.assertIn("gives 'zvm100000' for instance id 0x100000",
+        self.assertIn("overflows at 0x100000 ('zvm100000')",
                       self.log.output)
         self.assertIn("'z%07x'", self.log.output)
 
