@@ -53,6 +53,21 @@ MAX_CALLS = 100000
 # one FBA block is 512 bytes.
 CYL_BYTES = 737280
 BLK_BYTES = 512
+# A 3390 model 54 volume; the lab's default pool has this many of them.
+CYL_PER_3390_54 = 65520
+DEFAULT_VOLUMES = 16
+
+
+# Behaviour switches, settable per lab (profile "settings", control API):
+# dirmaint_serial: directory (*_DM) calls queue one at a time, latency
+#   included, as in DirMaint's single service machine;
+# signal_timeout: seconds CP waits for a guest to answer the shutdown
+#   signal of a non-IMMED Image_Deactivate before it forces the logoff (SET
+#   SIGNAL SHUTDOWNTIME; real systems use minutes, tests want fractions);
+# logoff_seconds: how long a logoff takes once forced (CP frees the
+#   guest's storage and devices); 0 = at once.
+DEFAULT_SETTINGS = {'dirmaint_serial': True, 'signal_timeout': 5.0,
+                    'logoff_seconds': 0.0}
 
 
 class Fault(object):
@@ -104,12 +119,21 @@ class FakeZVM(object):
 
     def __init__(self, disk_pools=None, vswitches=None, user_profile='OSDFLT',
                  smt_userid='OPNCLOUD', system_name='ZVMLAB01',
-                 latency=None):
+                 latency=None, settings=None):
         self.lock = threading.RLock()
+        # DirMaint is one service machine working through one request queue
+        # (IBM: "z/VM Directory Maintenance Facility Tailoring and
+        # Administration"): directory calls never overlap when serial.
+        self.dirmaint_queue = threading.Lock()
+        # Entries a directory call is changing right now (non-serial mode).
+        self.dirmaint_busy = set()
+        self.settings = dict(DEFAULT_SETTINGS)
+        self.set_settings(settings or {})
         self.smt_userid = smt_userid
         self.user_profile = user_profile
         self.users = {}
         self.pools = {}
+        self._volids = set()
         for spec in disk_pools or ['ECKD:POOL1']:
             self.add_pool(spec)
         self.vswitches = {}
@@ -145,24 +169,45 @@ class FakeZVM(object):
 
     # -- configuration -----------------------------------------------------
     def add_pool(self, spec, total=None):
-        kind, _, name = spec.partition(':')
-        kind = kind.upper()
-        if kind not in ('ECKD', 'FBA') or not name:
-            raise ValueError('disk pool must be ECKD:NAME or FBA:NAME, '
-                             'not %r' % spec)
+        """Add a disk pool: ``TYPE:NAME`` or ``TYPE:NAME:COUNTxSIZE``.
+
+        A pool is a group of volumes, and DirMaint's automatic allocation
+        (AUTOG) places each minidisk inside one volume, never across two
+        (DirMaint's reference; rc 408 rs 24 in feilong's rcdescriptions.c:
+        "the maximum free space among all DASDs in the storage pool is less
+        than required space"). The default volume is a 3390-54 (65,520
+        cylinders, about 45 GiB), or as many 512-byte FBA blocks.
+        """
+        parts = spec.split(':')
+        kind, name = parts[0].upper(), parts[1] if len(parts) > 1 else ''
+        if kind not in ('ECKD', 'FBA') or not name or len(parts) > 3:
+            raise ValueError('disk pool must be ECKD:NAME or FBA:NAME '
+                             '(optionally :COUNTxSIZE), not %r' % spec)
         unit = 'CYL' if kind == 'ECKD' else 'BLK'
-        if total is None:
-            # Large: 10,000 x 3390-54 volumes worth of cylinders, or the
-            # same number of bytes in blocks.
-            total = 65520 * 1000 if kind == 'ECKD' else (
-                65520 * 1000 * CYL_BYTES // BLK_BYTES)
-        self.pools[name.upper()] = {'type': kind, 'total': total,
-                                    'free': total, 'unit': unit}
+        volume_size = CYL_PER_3390_54 if kind == 'ECKD' else (
+            CYL_PER_3390_54 * CYL_BYTES // BLK_BYTES)
+        count = DEFAULT_VOLUMES
+        if len(parts) == 3:
+            count_text, _x, size_text = parts[2].lower().partition('x')
+            count, volume_size = int(count_text), int(size_text)
+        if total is not None:
+            count = max(1, -(-int(total) // volume_size))
+        name = name.upper()
+        prefix = ('E' if kind == 'ECKD' else 'F') + name[:1]
+        volumes = []
+        for i in range(count):
+            volumes.append({'volid': '%s%04d' % (prefix, len(self._volids)),
+                            'size': volume_size,
+                            # Free extents: [start, length], by start.
+                            'free': [[1, volume_size]]})
+            self._volids.add(volumes[-1]['volid'])
+        self.pools[name] = {'type': kind, 'unit': unit, 'volumes': volumes}
 
     # -- instrumentation ---------------------------------------------------
     def record(self, kind, name):
         """Log the call, apply latency, and raise an injected fault."""
         label = '%s:%s' % (kind, name)
+        self.settle()
         with self.lock:
             self._calls.append(label)
             delay = self._delay(kind, name)
@@ -214,6 +259,56 @@ class FakeZVM(object):
         with self.lock:
             self.latency = dict(latency)
 
+    def set_settings(self, settings):
+        unknown = set(settings) - set(DEFAULT_SETTINGS)
+        if unknown:
+            raise ValueError('unknown lab settings: %s' % sorted(unknown))
+        with self.lock:
+            self.settings.update(settings)
+
+    # -- logoff in progress ------------------------------------------------
+    def begin_logoff(self, userid, user, after):
+        """Log the user off ``after`` seconds from now (0: at once).
+
+        Meanwhile the user is still logged on (CP QUERY USER answers, SMAPI
+        says 200/16 "Image being deactivated").
+        """
+        if after <= 0:
+            self.logoff(userid, user)
+        else:
+            user['logoff_at'] = time.monotonic() + after
+
+    def settle(self):
+        """Finish the logoffs whose time has come; called on every access."""
+        now = time.monotonic()
+        with self.lock:
+            for userid, user in list(self.users.items()):
+                halt = user.get('os_halt_at')
+                if halt is not None and halt <= now:
+                    user.pop('os_halt_at')
+                    user['os_up'] = False
+                at = user.get('logoff_at')
+                if at is not None and at <= now:
+                    self.logoff(userid, user)
+
+    def logoff(self, userid, user):
+        user.pop('logoff_at', None)
+        user.pop('os_halt_at', None)
+        user['power'] = 'off'
+        user['os_up'] = False
+        user['console'] += 'LOGOFF %s\n' % userid
+        for vdev, nic in list(user['nics'].items()):
+            # NICs defined only in the running guest go away at logoff.
+            if not nic.get('defined'):
+                del user['nics'][vdev]
+            else:
+                nic['active'] = False
+                nic['active_vswitch'] = None
+
+    @staticmethod
+    def logging_off(user):
+        return user.get('logoff_at') is not None
+
     # -- users -------------------------------------------------------------
     def get_user(self, userid):
         return self.users.get(userid.upper())
@@ -256,9 +351,7 @@ class FakeZVM(object):
         self.purge_reader(userid)
         user = self.users.pop(userid.upper())
         for disk in user['minidisks'].values():
-            pool = self.pools.get(disk['pool'])
-            if pool:
-                pool['free'] += disk['size']
+            self.release(disk)
         # Vswitch grants are CP's and outlive the user: the connector must
         # revoke them itself (as zvmsdk's delete does).
         return user
@@ -276,13 +369,57 @@ class FakeZVM(object):
         return out
 
     def allocate(self, pool_name, size):
+        """Place ``size`` units in one volume of the pool (first fit).
+
+        :returns: ``(volid, start)``, None for no such pool, False when no
+            single volume has a free extent that large
+        """
         pool = self.pools.get(pool_name.upper())
         if pool is None:
             return None
-        if pool['free'] < size:
-            return False
-        pool['free'] -= size
-        return True
+        for vol in pool['volumes']:
+            for extent in vol['free']:
+                if extent[1] >= size:
+                    start = extent[0]
+                    extent[0] += size
+                    extent[1] -= size
+                    vol['free'] = [e for e in vol['free'] if e[1]]
+                    return vol['volid'], start
+        return False
+
+    def release(self, disk):
+        """Return a minidisk's extent to its volume (merging neighbours)."""
+        pool = self.pools.get(disk['pool'])
+        vol = pool and next((v for v in pool['volumes']
+                             if v['volid'] == disk.get('volume')), None)
+        if vol is None:
+            return
+        extents = sorted(vol['free'] + [[disk['start'], disk['size']]])
+        merged = [extents[0]]
+        for start, length in extents[1:]:
+            last = merged[-1]
+            if last[0] + last[1] == start:
+                last[1] += length
+            else:
+                merged.append([start, length])
+        vol['free'] = merged
+
+    @staticmethod
+    def pool_view(pool):
+        """A pool's figures: totals, and per volume its largest free run."""
+        volumes = {v['volid']: {'size': v['size'],
+                                'free': sum(e[1] for e in v['free']),
+                                'largest_free': max([e[1] for e in v['free']]
+                                                    or [0])}
+                   for v in pool['volumes']}
+        total = sum(v['size'] for v in volumes.values())
+        return {'type': pool['type'], 'unit': pool['unit'], 'total': total,
+                'free': sum(v['free'] for v in volumes.values()),
+                'largest_free': max([v['largest_free']
+                                     for v in volumes.values()] or [0]),
+                'volume_size': max([v['size'] for v in volumes.values()]
+                                   or [0]),
+                'volumes': volumes}
 
     # -- snapshot ----------------------------------------------------------
     @staticmethod
@@ -297,6 +434,7 @@ class FakeZVM(object):
                 'coupled_directory': bool(nic.get('dir_vswitch'))}
 
     def state(self):
+        self.settle()
         with self.lock:
             users = {}
             for uid, u in self.users.items():
@@ -306,6 +444,9 @@ class FakeZVM(object):
                     'max_memory_mb': u['max_memory_mb'],
                     'profile': u['profile'], 'ipl': u['ipl'],
                     'power': u['power'],
+                    'logging_off': self.logging_off(u),
+                    'shutdown': u.get('shutdown', 0),
+                    'held_by': u.get('held_by'),
                     'active_vcpus': len(u.get('active_cpus') or []) if
                     u['power'] != 'off' else 0,
                     'active_memory_mb': u.get('active_memory_mb', 0) if
@@ -318,7 +459,8 @@ class FakeZVM(object):
                 }
             return {
                 'users': users,
-                'pools': copy.deepcopy(self.pools),
+                'pools': {name: self.pool_view(pool)
+                          for name, pool in self.pools.items()},
                 'vswitches': {
                     name: {'grants': copy.deepcopy(v['grants']),
                            'couplings': ['%s.%s' % (u, d) for u, d, _ in
@@ -327,4 +469,5 @@ class FakeZVM(object):
                 'host': dict(self.host),
                 'faults': [f.to_dict() for f in self.faults],
                 'latency': dict(self.latency),
+                'settings': dict(self.settings),
             }

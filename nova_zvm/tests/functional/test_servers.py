@@ -174,7 +174,7 @@ class ServerLifecycleTest(base.ZVMTestCase):
         self.assertEqual('s390x', image['properties']['architecture'])
         # What reached Glance is the captured z/VM disk image.
         self.assertTrue(self.glance.image_data(image_id).startswith(
-            b'z/VM CKD Disk Image:'))
+            b'xCAT CKD Disk Image:'))
 
         clone = self.boot_server(image_uuid=image_id,
                                  flavor_id=self.flavor_id)
