@@ -38,6 +38,18 @@ _BY_OVERALL_RC = {
 # Enough of an unexpected (non-JSON) body to say what answered.
 _TEXT_EXCERPT = 200
 
+# SMAPI's "locked" answers (feilong's rcdescriptions.c): 400/12 image or
+# profile definition locked, 404/12 and 408/12 image device locked. DirMaint
+# refuses the change before making it, so a repeat is safe for a call that
+# is a single directory change; the lock is held by another DirMaint request
+# and goes away when that finishes.
+LOCKED = frozenset([(400, 12), (404, 12), (408, 12)])
+
+
+def is_locked(err):
+    """Whether z/VM refused the call because a directory entry was locked."""
+    return (err.rc, err.rs) in LOCKED
+
 
 def output_of(api, response):
     """Return the envelope's ``output``, or raise the error it describes."""

@@ -117,6 +117,7 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
     network_info = network_info or []
     userid, os_version, nics = validate.check_spawn(instance, image_meta,
                                                     network_info)
+    validate.check_flavor_disks(instance, volume_limit, disks.UNIT_BYTES)
     _check_absent(client, userid)
     image_manager = image_manager or image.ImageManager(client)
     undo = _Undo(instance)

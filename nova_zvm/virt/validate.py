@@ -155,6 +155,23 @@ def check_disks_fit(instance, disk_list, limit, unit_bytes):
                 'max': max_bytes // units.Gi}))
 
 
+def check_flavor_disks(instance, limit, unit_bytes):
+    """The flavor's own disk sizes against the largest volume, early.
+
+    Runs before the image is imported; an image-sized root disk (root_gb
+    0) is checked once its size is known (``disks.plan``).
+    """
+    flavor = instance.flavor
+    disks = []
+    if flavor.root_gb:
+        disks.append({'size': '%dg' % flavor.root_gb, 'is_boot_disk': True})
+    if flavor.ephemeral_gb:
+        disks.append({'size': '%dg' % flavor.ephemeral_gb})
+    if flavor.swap:
+        disks.append({'size': '%dm' % flavor.swap, 'format': 'swap'})
+    check_disks_fit(instance, disks, limit, unit_bytes)
+
+
 def check_spawn(instance, image_meta, network_info):
     """Run every pre-flight check of a spawn.
 
