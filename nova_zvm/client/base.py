@@ -53,7 +53,7 @@ class APIBase(object):
                 long_running=long_running, busy_retry=busy_retry)
             try:
                 return envelope.output_of(api, response)
-            except exception.ZVMFailure as err:
+            except (exception.ZVMFailure, exception.Conflict) as err:
                 if (not locked_retry or not envelope.is_locked(err) or
                         attempt >= self._transport.max_retries):
                     raise

@@ -202,7 +202,11 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
             # only once it is fully logged off.
             raise SMAPIError(200, 8, 'Image %s already active' % userid)
         user['power'] = 'on'
-        user['os_up'] = True
+        # The guest answers over IUCV once it has booted.
+        boot = self.zvm.settings['boot_seconds']
+        user['os_up'] = boot <= 0
+        if boot > 0:
+            user['os_up_at'] = time.monotonic() + boot
         # What the running guest has: its directory at logon.
         user['active_cpus'] = list(dirmaint.user_cpu_addrs(user))
         user['active_memory_mb'] = user['memory_mb']
@@ -343,14 +347,17 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
         userid, user = self._user(ops)
         if user['power'] == 'off':
             raise SMAPIError(8, 8, 'Image %s not logged on' % userid)
-        # CP closes the console spool file and hands it to the caller.
+        # CP closes the console spool file and hands it to the caller;
+        # output after that goes to a new file: each call gets only what
+        # is new since the last one (zvmsdk appends it to its own log).
+        new = user['console'][user.get('console_read', 0):]
+        user['console_read'] = len(user['console'])
         path = os.path.join(self.zvm.spool_dir, 'console-%s-%d' % (
             userid, self.zvm.next_spoolid))
         with open(path, 'w') as f:
-            f.write(user['console'])
+            f.write(new)
         self.zvm.spool_add(self.zvm.smt_userid, userid, 'CON', 'T',
-                           '%s CONSOLE' % userid, path,
-                           len(user['console']))
+                           '%s CONSOLE' % userid, path, len(new))
         return ''
 
     def do_System_RDR_File_Manage(self, ops):

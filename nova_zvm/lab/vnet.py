@@ -43,7 +43,10 @@ class NetworkFunctions(object):
         kw = smcli.keywords(ops)
         vdev, nic = self._nic(user, kw['IMAGE_DEVICE_NUMBER'], create=True)
         if nic['defined']:
-            raise SMAPIError(400, 12, 'NIC %s already defined' % vdev)
+            # rcdescriptions.c 404/4 "Image device already defined" (400/12
+            # would say the entry is locked, and zvmsdk reads it so).
+            raise SMAPIError(404, 4, 'Image device %s already defined'
+                             % vdev)
         nic['defined'] = True
         if kw.get('MAC_ID'):
             nic['mac'] = mac_from_id(kw['MAC_ID'])
@@ -98,9 +101,9 @@ class NetworkFunctions(object):
             raise SMAPIError(204, 8, 'NIC %s not active' % vdev)
         self._vswitch(name)
         if userid not in self.zvm.vswitches[name]['grants']:
-            # CP: not authorized to couple to this vswitch
-            raise SMAPIError(204, 28, '%s not authorized for vswitch %s'
-                             % (userid, name))
+            # rcdescriptions.c 212/8 "Image not authorized to connect".
+            raise SMAPIError(212, 8, 'Image %s not authorized to connect '
+                             'to %s' % (userid, name))
         if nic['active_vswitch'] == name:
             raise SMAPIError(204, 20, 'NIC %s already coupled' % vdev)
         nic['active_vswitch'] = name

@@ -66,8 +66,9 @@ DEFAULT_VOLUMES = 16
 #   SIGNAL SHUTDOWNTIME; real systems use minutes, tests want fractions);
 # logoff_seconds: how long a logoff takes once forced (CP frees the
 #   guest's storage and devices); 0 = at once.
+# boot_seconds: how long after logon a guest answers over IUCV.
 DEFAULT_SETTINGS = {'dirmaint_serial': True, 'signal_timeout': 5.0,
-                    'logoff_seconds': 0.0}
+                    'logoff_seconds': 0.0, 'boot_seconds': 0.0}
 
 
 class Fault(object):
@@ -283,6 +284,10 @@ class FakeZVM(object):
         now = time.monotonic()
         with self.lock:
             for userid, user in list(self.users.items()):
+                up = user.get('os_up_at')
+                if up is not None and up <= now:
+                    user.pop('os_up_at')
+                    user['os_up'] = user['power'] != 'off'
                 halt = user.get('os_halt_at')
                 if halt is not None and halt <= now:
                     user.pop('os_halt_at')
@@ -294,6 +299,7 @@ class FakeZVM(object):
     def logoff(self, userid, user):
         user.pop('logoff_at', None)
         user.pop('os_halt_at', None)
+        user.pop('os_up_at', None)
         user['power'] = 'off'
         user['os_up'] = False
         user['console'] += 'LOGOFF %s\n' % userid

@@ -21,9 +21,11 @@ parses.
 import threading
 import time
 
+import fixtures
 import testtools
 
 from nova_zvm.lab import smapi
+from nova_zvm.lab import zthin
 from nova_zvm.lab import zvm as fake_zvm
 
 
@@ -221,3 +223,55 @@ class TestDirMaint(SMAPITestCase):
         from nova_zvm.lab import cli
         self.assertTrue(fake_zvm.FakeZVM().settings['dirmaint_serial'])
         self.assertTrue(cli.load_settings('zvm')['dirmaint_serial'])
+
+
+class TestSmallerBehaviours(SMAPITestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.zvm.spool_dir = self.useFixture(fixtures.TempDir()).path
+
+    def test_a_duplicate_nic_is_already_defined(self):
+        self.new_user('D1')
+        args = ['-T', 'D1', '-k', 'IMAGE_DEVICE_NUMBER=1000', '-k',
+                'ADAPTER_TYPE=QDIO']
+        self.assertEqual((0, 0, 0), self.call(
+            'Virtual_Network_Adapter_Create_Extended_DM', *args)[0])
+        # 404/4 "Image device already defined" (not 400/12, "locked").
+        self.assertEqual((8, 404, 4), self.call(
+            'Virtual_Network_Adapter_Create_Extended_DM', *args)[0])
+
+    def test_couple_without_a_grant_is_not_authorized(self):
+        self.new_user('D2', 'on')
+        self.call('Virtual_Network_Adapter_Create_Extended', '-T', 'D2',
+                  '-k', 'IMAGE_DEVICE_NUMBER=1000')
+        codes, _out = self.call('Virtual_Network_Adapter_Connect_Vswitch',
+                                '-T', 'D2', '-v', '1000', '-n', 'VSW1')
+        self.assertEqual((8, 212, 8), codes)
+
+    def _console(self, userid):
+        self.call('Image_Console_Get', '-T', userid)
+        newest = max(self.zvm.spool)
+        with open(self.zvm.spool[newest]['path']) as f:
+            return f.read()
+
+    def test_the_console_spool_holds_only_what_is_new(self):
+        user = self.new_user('D3', 'on')
+        user['console'] = 'first\n'
+        self.assertEqual('first\n', self._console('D3'))
+        user['console'] += 'second\n'
+        self.assertEqual('second\n', self._console('D3'))
+        self.assertEqual('', self._console('D3'))
+
+    def test_iucv_answers_only_after_the_boot(self):
+        self.zvm.set_settings({'boot_seconds': 0.2})
+        self.new_user('D4')
+        self.call('Image_Activate', '-T', 'D4')
+        iucv = zthin.ZThin(self.zvm, {'state': self.zvm.spool_dir}, None)
+
+        err = self.assertRaises(fake_zvm.CommandFailed, iucv.call,
+                                'iucvclnt', ['D4', 'echo', 'ping'])
+        self.assertIn('Failed to connect to D4 over IUCV', err.output)
+        time.sleep(0.25)
+        self.assertEqual('ping\n', iucv.call('iucvclnt', ['D4', "echo",
+                                                          "'ping'"]))
