@@ -334,8 +334,16 @@ class FakeZVM(object):
 
     def spool_add(self, owner, origin, spool_type, spool_class, name, path,
                   size):
-        sid = self.next_spoolid
-        self.next_spoolid = sid % 9999 + 1
+        # CP numbers spool files 1-9999 and wraps, but never hands out the
+        # id of a file that still exists (CP "Spool file ID numbers").
+        for _ in range(9999):
+            sid = self.next_spoolid
+            self.next_spoolid = sid % 9999 + 1
+            if sid not in self.spool:
+                break
+        else:
+            raise CommandFailed(1, 'HCPSPP2402E Spool file limit reached; '
+                                   'no spool ID available\n')
         self.spool[sid] = {'id': sid, 'owner': owner.upper(),
                            'origin': origin.upper(), 'type': spool_type,
                            'class': spool_class, 'name': name,

@@ -220,3 +220,22 @@ class ServerLifecycleTest(base.ZVMTestCase):
         pool_gib = pool['total'] * UNIT_BYTES[pool['unit']] / GIB
         self.assertAlmostEqual(pool_gib, inventory['DISK_GB']['total'],
                                delta=1)
+        # DirMaint places a minidisk inside one volume: no instance disk
+        # can be larger than the largest volume, however large the pool.
+        self.assertEqual(
+            pool['volume_size'] * UNIT_BYTES[pool['unit']] // GIB,
+            inventory['DISK_GB']['max_unit'])
+
+    def test_a_disk_larger_than_any_volume_is_never_scheduled(self):
+        state_before = self.lab.zvm.state()
+        pool = state_before['pools'][base.DISK_POOL.split(':')[1]]
+        too_big = pool['volume_size'] * UNIT_BYTES[pool['unit']] // GIB + 1
+        flavor_id = self._create_flavor(memory_mb=1024, vcpu=1, disk=too_big,
+                                        ephemeral=0)
+
+        server = self.boot_server(flavor_id=flavor_id,
+                                  expected_status='ERROR')
+
+        self.assertIn('No valid host', server['fault']['message'])
+        self.assertEqual(state_before['users'],
+                         self.lab.zvm.state()['users'])

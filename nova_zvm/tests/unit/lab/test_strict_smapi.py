@@ -275,3 +275,17 @@ class TestSmallerBehaviours(SMAPITestCase):
         time.sleep(0.25)
         self.assertEqual('ping\n', iucv.call('iucvclnt', ['D4', "echo",
                                                           "'ping'"]))
+
+
+class TestSpoolIds(testtools.TestCase):
+
+    def test_ids_wrap_but_never_reuse_a_live_file(self):
+        zvm = fake_zvm.FakeZVM()
+        live = zvm.spool_add('OPNCLOUD', 'OPNCLOUD', 'PUN', 'A', 'f', '', 1)
+        self.assertEqual(1, live['id'])
+        zvm.next_spoolid = 9999
+        self.assertEqual(9999, zvm.spool_add('OPNCLOUD', 'OPNCLOUD', 'PUN',
+                                             'A', 'g', '', 1)['id'])
+        # Wrapped: 1 is still in the reader, so the next free id is 2.
+        self.assertEqual(2, zvm.spool_add('OPNCLOUD', 'OPNCLOUD', 'PUN',
+                                          'A', 'h', '', 1)['id'])
