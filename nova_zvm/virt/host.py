@@ -106,12 +106,18 @@ class HostStats(object):
     def disk_limit(self):
         """The largest minidisk the pool can place: ``(units, unit)``.
 
-        None when the connector does not say (the check is then skipped).
+        From the last figures, however old (volumes do not shrink): a spawn
+        costs no host query. None when the connector does not say (the
+        check is then skipped).
         """
-        try:
-            return self.get().get('disk_max_minidisk')
-        except nova_exception.VirtDriverNotReady:
-            return None
+        with self._lock:
+            stats = self._stats
+        if stats is None:
+            try:
+                stats = self.get()
+            except nova_exception.VirtDriverNotReady:
+                return None
+        return stats.get('disk_max_minidisk')
 
     def nodename(self):
         return self.get().get('hypervisor_hostname') or CONF.host
