@@ -22,6 +22,7 @@ import os
 
 from nova.compute import power_state
 
+from nova_zvm.lab import zvm as lab_zvm
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 
@@ -143,6 +144,30 @@ class ServerLifecycleTest(base.ZVMTestCase):
         guest_console = self.zvm_guest(server)['console'].strip()
         self.assertIn('LOGON %s' % base.userid_of(server), guest_console)
         self.assertIn(guest_console, console)
+
+        self.delete_server(server)
+        self.assert_nothing_left(server, state_before)
+
+    def test_guest_that_ignores_the_shutdown_signal(self):
+        # A hung guest: CP waits signal_timeout before it forces it off,
+        # and refuses another deactivate meanwhile (200/16).
+        self.addCleanup(self.lab.zvm.set_settings,
+                        **lab_zvm.DEFAULT_SETTINGS)
+        self.lab.zvm.set_settings(signal_timeout=2.0, logoff_seconds=0.2)
+        state_before = self.lab.zvm.state()
+        server = self.boot_server(flavor_id=self.flavor_id)
+        self.lab.zvm.set_shutdown(base.userid_of(server), 'ignore')
+
+        console_before = self.zvm_guest(server)['console']
+        server = self._reboot_server(server, hard=True)
+        self.assert_power(server, 'on')
+        self.assert_guest_rebooted(server, console_before, hard=True)
+
+        server = self._stop_server(server)
+        self.assert_power(server, 'off')
+        self.assertFalse(self.zvm_guest(server)['logging_off'])
+        server = self._start_server(server)
+        self.assert_power(server, 'on')
 
         self.delete_server(server)
         self.assert_nothing_left(server, state_before)
