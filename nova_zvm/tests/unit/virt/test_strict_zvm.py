@@ -142,6 +142,25 @@ class TestLockedEntry(spawn_base.SpawnTestCase):
         self.assertIsNone(self.user(inst.name))
         self.assertEqual({}, self.grants(inst.name))
 
+    def test_a_failed_spawn_rolls_back_through_a_transient_lock(self):
+        pools = {n: p['free'] for n, p in
+                 self.lab.zvm.state()['pools'].items()}
+        inst = self.instance()
+        # The start fails; the rollback's purge finds the entry locked.
+        self.lab.zvm.inject_fault('Image_Activate', rc=99, rs=99)
+        self.lab.zvm.inject_fault('Image_Delete_DM', rc=400, rs=12, count=2)
+
+        self.assertRaises(zvm_exception.ZVMFailure, spawn.spawn,
+                          self.client, self.virtapi, self.context, inst,
+                          self.glance.add(), [], None, {}, [self.vif(0)],
+                          image_manager=image.ImageManager(
+                              self.client, image_api=self.glance))
+
+        self.assertIsNone(self.user(inst.name))
+        self.assertEqual({}, self.grants(inst.name))
+        self.assertEqual(pools, {n: p['free'] for n, p in
+                                 self.lab.zvm.state()['pools'].items()})
+
     def test_a_persistent_lock_is_reported_and_nothing_is_lost(self):
         inst = self._spawned()
         self.lab.zvm.hold_entry(inst.name, count=0)
