@@ -58,7 +58,7 @@ class DirectoryFunctions(object):
                 if nic.get('dir_vlan') is not None:
                     line += ' VLAN %s PORTTYPE %s' % (
                         nic['dir_vlan'], nic.get('porttype') or 'ACCESS')
-            if nic.get('mac'):
+            if nic.get('mac') and nic.get('dir_macid'):
                 line += ' MACID %s' % nic['mac'].replace(':', '')[-6:]
             lines.append(line)
         for vdev, disk in sorted(user['minidisks'].items()):
@@ -306,6 +306,7 @@ def apply_directory(user, entry):
                 nic['porttype'] = opts['PORTTYPE']
             if 'MACID' in opts:
                 nic['mac'] = vnet.mac_from_id(opts['MACID'])
+                nic['dir_macid'] = True
         elif words[:1] == ['MDISK']:
             continue
         else:

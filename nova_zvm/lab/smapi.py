@@ -217,6 +217,7 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
             vsw = self.zvm.vswitches.get(nic.get('dir_vswitch') or '')
             nic['active_vswitch'] = (nic['dir_vswitch'] if vsw is not None
                                      and userid in vsw['grants'] else None)
+        self.assign_macs(user)
         user['console'] += ('z/VM V7.3.0 LOGON %s\nIPL %s\nLinux version '
                             '6.1.0 (nova-zvm lab) booting\n'
                             % (userid, user['ipl'] or '0100'))

@@ -50,9 +50,16 @@ class NetworkFunctions(object):
         nic['defined'] = True
         if kw.get('MAC_ID'):
             nic['mac'] = mac_from_id(kw['MAC_ID'])
-        elif not nic['mac']:
-            nic['mac'] = self._newmac_from_id()
+            nic['dir_macid'] = True
+        # Without MAC_ID the NICDEF has no MACID: CP gives the NIC a MAC
+        # from the system's VMLAN range when it is defined at logon.
         return ''
+
+    def assign_macs(self, user):
+        """CP's MACs for the active NICs that have none (logon, define)."""
+        for nic in user['nics'].values():
+            if nic.get('active') and not nic.get('mac'):
+                nic['mac'] = self._newmac_from_id()
 
     def _newmac_from_id(self):
         # CP assigns a MACID from the system's VMLAN range.

@@ -241,6 +241,23 @@ class TestSmallerBehaviours(SMAPITestCase):
         self.assertEqual((8, 404, 4), self.call(
             'Virtual_Network_Adapter_Create_Extended_DM', *args)[0])
 
+    def test_nicdef_has_a_macid_only_when_one_is_asked_for(self):
+        self.new_user('D5')
+        self.call('Virtual_Network_Adapter_Create_Extended_DM', '-T', 'D5',
+                  '-k', 'IMAGE_DEVICE_NUMBER=1000')
+        self.call('Virtual_Network_Adapter_Create_Extended_DM', '-T', 'D5',
+                  '-k', 'IMAGE_DEVICE_NUMBER=2000', '-k', 'MAC_ID=123456')
+
+        entry = self.call('Image_Query_DM', '-T', 'D5')[1].splitlines()
+        self.assertIn('NICDEF 1000 TYPE QDIO DEVICES 3', entry)
+        self.assertIn('NICDEF 2000 TYPE QDIO DEVICES 3 MACID 123456', entry)
+        self.assertIsNone(self.zvm.state()['users']['D5']['nics']['1000'][
+            'mac'])
+        # CP gives the NIC a MAC when it defines it at logon.
+        self.call('Image_Activate', '-T', 'D5')
+        self.assertIsNotNone(self.zvm.state()['users']['D5']['nics'][
+            '1000']['mac'])
+
     def test_couple_without_a_grant_is_not_authorized(self):
         self.new_user('D2', 'on')
         self.call('Virtual_Network_Adapter_Create_Extended', '-T', 'D2',
