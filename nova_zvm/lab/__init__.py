@@ -63,9 +63,10 @@ answered for the ones zvmsdk issues).
 
 As strict as a real z/VM where the driver depends on it (issue 19; the
 contributor guide lists what is and is not modelled): real image headers
-(``images``), disk pools made of volumes, shutdowns and logoffs that take
-time, a serial DirMaint queue and entry locks; ``set_settings``,
-``set_shutdown`` and ``hold_entry`` steer them from a test.
+(``images``), disk pools made of volumes (``pools``), shutdowns and
+logoffs that take time, a serial DirMaint queue and entry locks;
+``set_settings``, ``set_shutdown`` and ``hold_entry`` steer them from a
+test.
 
 Deviations from the shared contract, and things to know:
 

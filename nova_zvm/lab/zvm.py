@@ -23,6 +23,8 @@ import copy
 import threading
 import time
 
+from nova_zvm.lab import pools
+
 
 class CommandFailed(Exception):
     """A fake z/VM command ended with a non-zero return code.
@@ -48,15 +50,6 @@ class NotEmulated(CommandFailed):
 
 # How many calls the lab remembers (oldest dropped first).
 MAX_CALLS = 100000
-
-# 1 cylinder of 3390 = 737,280 bytes usable for the image formats here;
-# one FBA block is 512 bytes.
-CYL_BYTES = 737280
-BLK_BYTES = 512
-# A 3390 model 54 volume; the lab's default pool has this many of them.
-CYL_PER_3390_54 = 65520
-DEFAULT_VOLUMES = 16
-
 
 # Behaviour switches, settable per lab (profile "settings", control API):
 # dirmaint_serial: directory (*_DM) calls queue one at a time, latency
@@ -170,39 +163,9 @@ class FakeZVM(object):
 
     # -- configuration -----------------------------------------------------
     def add_pool(self, spec, total=None):
-        """Add a disk pool: ``TYPE:NAME`` or ``TYPE:NAME:COUNTxSIZE``.
-
-        A pool is a group of volumes, and DirMaint's automatic allocation
-        (AUTOG) places each minidisk inside one volume, never across two
-        (DirMaint's reference; rc 408 rs 24 in feilong's rcdescriptions.c:
-        "the maximum free space among all DASDs in the storage pool is less
-        than required space"). The default volume is a 3390-54 (65,520
-        cylinders, about 45 GiB), or as many 512-byte FBA blocks.
-        """
-        parts = spec.split(':')
-        kind, name = parts[0].upper(), parts[1] if len(parts) > 1 else ''
-        if kind not in ('ECKD', 'FBA') or not name or len(parts) > 3:
-            raise ValueError('disk pool must be ECKD:NAME or FBA:NAME '
-                             '(optionally :COUNTxSIZE), not %r' % spec)
-        unit = 'CYL' if kind == 'ECKD' else 'BLK'
-        volume_size = CYL_PER_3390_54 if kind == 'ECKD' else (
-            CYL_PER_3390_54 * CYL_BYTES // BLK_BYTES)
-        count = DEFAULT_VOLUMES
-        if len(parts) == 3:
-            count_text, _x, size_text = parts[2].lower().partition('x')
-            count, volume_size = int(count_text), int(size_text)
-        if total is not None:
-            count = max(1, -(-int(total) // volume_size))
-        name = name.upper()
-        prefix = ('E' if kind == 'ECKD' else 'F') + name[:1]
-        volumes = []
-        for i in range(count):
-            volumes.append({'volid': '%s%04d' % (prefix, len(self._volids)),
-                            'size': volume_size,
-                            # Free extents: [start, length], by start.
-                            'free': [[1, volume_size]]})
-            self._volids.add(volumes[-1]['volid'])
-        self.pools[name] = {'type': kind, 'unit': unit, 'volumes': volumes}
+        """Add a disk pool: ``TYPE:NAME`` or ``TYPE:NAME:COUNTxSIZE``."""
+        name, pool = pools.new_pool(spec, self._volids, total)
+        self.pools[name] = pool
 
     # -- instrumentation ---------------------------------------------------
     def record(self, kind, name):
@@ -383,57 +346,14 @@ class FakeZVM(object):
         return out
 
     def allocate(self, pool_name, size):
-        """Place ``size`` units in one volume of the pool (first fit).
-
-        :returns: ``(volid, start)``, None for no such pool, False when no
-            single volume has a free extent that large
-        """
+        """Place a minidisk in one volume: ``(volid, start)``, None, False."""
         pool = self.pools.get(pool_name.upper())
-        if pool is None:
-            return None
-        for vol in pool['volumes']:
-            for extent in vol['free']:
-                if extent[1] >= size:
-                    start = extent[0]
-                    extent[0] += size
-                    extent[1] -= size
-                    vol['free'] = [e for e in vol['free'] if e[1]]
-                    return vol['volid'], start
-        return False
+        return None if pool is None else pools.allocate(pool, size)
 
     def release(self, disk):
-        """Return a minidisk's extent to its volume (merging neighbours)."""
-        pool = self.pools.get(disk['pool'])
-        vol = pool and next((v for v in pool['volumes']
-                             if v['volid'] == disk.get('volume')), None)
-        if vol is None:
-            return
-        extents = sorted(vol['free'] + [[disk['start'], disk['size']]])
-        merged = [extents[0]]
-        for start, length in extents[1:]:
-            last = merged[-1]
-            if last[0] + last[1] == start:
-                last[1] += length
-            else:
-                merged.append([start, length])
-        vol['free'] = merged
+        pools.release(self.pools.get(disk['pool']), disk)
 
-    @staticmethod
-    def pool_view(pool):
-        """A pool's figures: totals, and per volume its largest free run."""
-        volumes = {v['volid']: {'size': v['size'],
-                                'free': sum(e[1] for e in v['free']),
-                                'largest_free': max([e[1] for e in v['free']]
-                                                    or [0])}
-                   for v in pool['volumes']}
-        total = sum(v['size'] for v in volumes.values())
-        return {'type': pool['type'], 'unit': pool['unit'], 'total': total,
-                'free': sum(v['free'] for v in volumes.values()),
-                'largest_free': max([v['largest_free']
-                                     for v in volumes.values()] or [0]),
-                'volume_size': max([v['size'] for v in volumes.values()]
-                                   or [0]),
-                'volumes': volumes}
+    pool_view = staticmethod(pools.view)
 
     # -- snapshot ----------------------------------------------------------
     @staticmethod
