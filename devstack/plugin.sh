@@ -185,15 +185,17 @@ function start_zvm_lab {
 function upload_zvm_lab_image {
     local image_file=$ZVM_LAB_STATE_DIR/$ZVM_LAB_IMAGE_NAME.img
     local header
+    # The real format (creatediskimage): tag, size and unit in 16 bytes,
+    # HLen and GZIP level, blanks to 512 bytes; level 0: raw body follows.
     if [[ "${ZVM_DISK_POOL%%:*}" == "FBA" ]]; then
         # 1048576 blocks of 512 bytes: 512 MiB, fits a 1 GB root disk.
-        header=$(printf 'z/VM FBA Disk Image:%12d BLK' 1048576)
+        header=$(printf 'xCAT FBA Disk Image:%16s' '1048576 BLK')
     else
         # 500 cylinders of a 3390: about 425 MB, fits a 1 GB root disk.
-        header=$(printf 'z/VM CKD Disk Image:%12d CYL' 500)
+        header=$(printf 'xCAT CKD Disk Image:%16s' '500 CYL')
     fi
     mkdir -p "$ZVM_LAB_STATE_DIR"
-    printf '%s HLen: 0055 GZIP: 6' "$header" > "$image_file"
+    printf '%-512s' "$header HLen: 0055 GZIP: 0" > "$image_file"
     head -c 65536 /dev/zero >> "$image_file"
     openstack --os-cloud devstack-admin image create \
         "$ZVM_LAB_IMAGE_NAME" --public \

@@ -60,7 +60,8 @@ def zvm_image_bytes(cylinders=IMAGE_CYLINDERS, size=IMAGE_BYTES, seed=0):
     The lab's header, then filler up to exactly ``size`` bytes, so that
     every benchmark image streams the same amount of data.
     """
-    header = lab_images.image_header('CKD', cylinders, 'CYL')
+    # Level 0: the filler that follows is the disk, stored as it is.
+    header = lab_images.image_header('CKD', cylinders, 'CYL', compression=0)
     body = bytes((seed + i) % 251 for i in range(4096))
     data = header + body * (size // len(body) + 1)
     return data[:max(size, len(header))]

@@ -38,6 +38,23 @@ _BY_OVERALL_RC = {
 # Enough of an unexpected (non-JSON) body to say what answered.
 _TEXT_EXCERPT = 200
 
+# SMAPI's "locked" answers (feilong's rcdescriptions.c): 400/12 image or
+# profile definition locked, 404/12 and 408/12 image device locked. DirMaint
+# refuses the change before making it, so a repeat is safe for a call that
+# is a single directory change; the lock is held by another DirMaint request
+# and goes away when that finishes.
+LOCKED = frozenset([(400, 12), (404, 12), (408, 12)])
+# zvmsdk turns those into its own conflicts for NIC and device calls
+# (zvmsdk/returncode.py, 'conflict': "... error: <obj> is locked").
+LOCKED_CONFLICTS = frozenset([7, 9, 11, 13, 15, 17])
+
+
+def is_locked(err):
+    """Whether z/VM refused the call because a directory entry was locked."""
+    if err.overall_rc == 409:
+        return err.rs in LOCKED_CONFLICTS
+    return (err.rc, err.rs) in LOCKED
+
 
 def output_of(api, response):
     """Return the envelope's ``output``, or raise the error it describes."""

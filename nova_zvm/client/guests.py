@@ -37,8 +37,10 @@ class GuestAPI(base.APIBase):
         return self._call(api, 'POST', '/guests', json_body={'guest': guest})
 
     def guest_delete(self, userid):
+        # Idempotent: a repeat after a locked entry is safe.
         return self._call('guest_delete', 'DELETE',
-                          self._guest_path('guest_delete', userid))
+                          self._guest_path('guest_delete', userid),
+                          locked_retry=True)
 
     def guest_list(self):
         return self._call('guest_list', 'GET', '/guests')

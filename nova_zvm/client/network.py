@@ -25,13 +25,15 @@ class NetworkAPI(base.APIBase):
             validate.vdev(api, vdev)
         nic = base.given(vdev=vdev, nic_id=nic_id, mac_addr=mac_addr,
                          active=active)
+        # One DirMaint change (plus CP's when active): repeat if locked.
         return self._call(api, 'POST', self._guest_path(api, userid, 'nic'),
-                          json_body={'nic': nic})
+                          json_body={'nic': nic}, locked_retry=True)
 
     def guest_delete_nic(self, userid, vdev, active=None):
         api = 'guest_delete_nic'
         return self._call(api, 'DELETE', self._nic_path(api, userid, vdev),
-                          json_body=base.given(active=active))
+                          json_body=base.given(active=active),
+                          locked_retry=True)
 
     def guest_nic_couple_to_vswitch(self, userid, nic_vdev, vswitch_name,
                                     active=None, vlan_id=None):
@@ -40,14 +42,14 @@ class NetworkAPI(base.APIBase):
                 'vswitch': validate.vswitch(api, vswitch_name)}
         info.update(base.given(active=active, vlan_id=vlan_id))
         return self._call(api, 'PUT', self._nic_path(api, userid, nic_vdev),
-                          json_body={'info': info})
+                          json_body={'info': info}, locked_retry=True)
 
     def guest_nic_uncouple_from_vswitch(self, userid, nic_vdev, active=None):
         api = 'guest_nic_uncouple_from_vswitch'
         info = {'couple': False}
         info.update(base.given(active=active))
         return self._call(api, 'PUT', self._nic_path(api, userid, nic_vdev),
-                          json_body={'info': info})
+                          json_body={'info': info}, locked_retry=True)
 
     def guests_get_nic_info(self, userid=None, nic_id=None, vswitch=None):
         return self._call('guests_get_nic_info', 'GET', '/guests/nics',

@@ -207,6 +207,15 @@ class Transport(object):
                          'max': self.max_retries, 'delay': delay})
             self.sleep(delay)
 
+    def wait_before_retry(self, api, attempt, reason):
+        """Log and wait before retry ``attempt`` (1-based) of a call."""
+        delay = self._backoff(attempt - 1)
+        LOG.warning('%(api)s: %(reason)s; retry %(n)d of %(max)d in '
+                    '%(delay).2f s', {'api': api, 'reason': reason,
+                                      'n': attempt, 'max': self.max_retries,
+                                      'delay': delay})
+        self.sleep(delay)
+
     def _backoff(self, attempt):
         ceiling = min(MAX_BACKOFF, self.retry_interval * (2 ** attempt))
         # Jitter spreads out the callers that failed together.

@@ -61,10 +61,18 @@ other than grant/revoke/VLAN), Virtual_Network_Vswitch_Query_Byte_Stats
 console and reader are per-lab; no guest OS runs (IUCV commands are
 answered for the ones zvmsdk issues).
 
+As strict as a real z/VM where the driver depends on it (issue 19; the
+contributor guide lists what is and is not modelled): real image headers
+(``images``), disk pools made of volumes (``pools``), shutdowns and
+logoffs that take time, a serial DirMaint queue and entry locks;
+``set_settings``, ``set_shutdown`` and ``hold_entry`` steer them from a
+test.
+
 Deviations from the shared contract, and things to know:
 
-* Default config as agreed: disk pool ``ECKD:POOL1`` (65,520,000
-  cylinders), vswitch ``VSW1`` plus any ``vswitches=``, profile ``OSDFLT``.
+* Default config as agreed: disk pool ``ECKD:POOL1`` (16 volumes of a
+  3390-54, 65,520 cylinders each), vswitch ``VSW1`` plus any
+  ``vswitches=``, profile ``OSDFLT``.
   Extra state keys: users carry ``max_memory_mb``, ``active_vcpus`` and
   ``active_memory_mb``; minidisks carry ``mode``, ``format`` (filesystem
   made by the server, or 'image') and ``image``; NICs carry ``vlan``,

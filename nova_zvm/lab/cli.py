@@ -28,16 +28,27 @@ LOG = logging.getLogger('nova_zvm.lab')
 PROFILE_DIR = os.path.join(os.path.dirname(__file__), 'profiles')
 
 
-def load_profile(name):
-    """A latency profile: a path to a JSON file, or a bundled name."""
-    if not name:
-        return None
+def _read_profile(name):
     path = name
     if not os.path.exists(path):
         path = os.path.join(PROFILE_DIR, '%s.json' % name)
     with open(path) as f:
-        profile = json.load(f)
+        return json.load(f)
+
+
+def load_profile(name):
+    """A latency profile: a path to a JSON file, or a bundled name."""
+    if not name:
+        return None
+    profile = _read_profile(name)
     return profile.get('latency', profile)
+
+
+def load_settings(name):
+    """The lab settings a profile carries (e.g. dirmaint_serial), or {}."""
+    if not name:
+        return {}
+    return _read_profile(name).get('settings', {})
 
 
 def parse_args(argv):
@@ -61,8 +72,11 @@ def parse_args(argv):
                    help='directory for all lab state (default: a new temp '
                         'dir, removed at exit)')
     p.add_argument('--disk-pool', action='append', metavar='TYPE:NAME',
-                   help='disk pool, ECKD:NAME or FBA:NAME; repeatable; the '
-                        'first is zvmsdk\'s default (default ECKD:POOL1)')
+                   help='disk pool, ECKD:NAME or FBA:NAME, optionally '
+                        ':COUNTxSIZE (volumes, and cylinders or blocks per '
+                        'volume; default 16 volumes of a 3390-54); '
+                        'repeatable; the first is zvmsdk\'s default '
+                        '(default ECKD:POOL1)')
     p.add_argument('--vswitch', action='append', metavar='NAME',
                    help='extra vswitch besides VSW1; repeatable')
     p.add_argument('--user-profile', default='OSDFLT')
@@ -105,6 +119,7 @@ def main(argv=None):
     lab = server.Lab(state_dir, host=args.host, port=args.port,
                      auth=args.auth, tls=args.tls,
                      latency=load_profile(args.latency_profile),
+                     settings=load_settings(args.latency_profile),
                      disk_pools=args.disk_pool, vswitches=args.vswitch,
                      user_profile=args.user_profile,
                      log_level=args.log_level)

@@ -80,6 +80,9 @@ class ControlApp(object):
         if key == ('PUT', 'latency'):
             zvm.set_latency(data)
             return ok, data
+        if key == ('PUT', 'settings'):
+            zvm.set_settings(data)
+            return ok, dict(zvm.settings)
         if key[1] == 'users' and len(parts) == 3 and method == 'POST':
             return self.user_action(parts[1].upper(), parts[2], data)
         return '404 Not Found', {'error': 'no control call %s %s'
@@ -96,6 +99,20 @@ class ControlApp(object):
                 user['power'] = data['power']
             elif action == 'console':
                 user['console'] += data['text']
+            elif action == 'shutdown':
+                # Seconds the guest's OS takes to shut down, or 'ignore'.
+                value = data['shutdown']
+                if value != 'ignore':
+                    value = float(value)
+                    if value < 0:
+                        raise ValueError('shutdown must be >= 0 or ignore')
+                user['shutdown'] = value
+            elif action == 'hold':
+                # A DirMaint lock held outside the connector.
+                user['held_by'] = {'count': int(data.get('count', 1)),
+                                   'refused': 0}
+            elif action == 'release':
+                user['held_by'] = None
             else:
                 return '404 Not Found', {'error': 'no action %s' % action}
         return '200 OK', {}

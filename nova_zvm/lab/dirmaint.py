@@ -58,13 +58,14 @@ class DirectoryFunctions(object):
                 if nic.get('dir_vlan') is not None:
                     line += ' VLAN %s PORTTYPE %s' % (
                         nic['dir_vlan'], nic.get('porttype') or 'ACCESS')
-            if nic.get('mac'):
+            if nic.get('mac') and nic.get('dir_macid'):
                 line += ' MACID %s' % nic['mac'].replace(':', '')[-6:]
             lines.append(line)
         for vdev, disk in sorted(user['minidisks'].items()):
             dev = '3390' if disk['type'] == 'ECKD' else '9336'
-            lines.append('MDISK %s %s 0001 %d LAB001 %s' % (
-                vdev, dev, disk['size'], disk.get('mode', 'MR')))
+            lines.append('MDISK %s %s %04d %d %s %s' % (
+                vdev, dev, disk.get('start', 1), disk['size'],
+                disk.get('volume', 'LAB001'), disk.get('mode', 'MR')))
         return lines
 
     def do_Image_Create_DM(self, ops):
@@ -92,6 +93,15 @@ class DirectoryFunctions(object):
 
     def do_Image_Delete_DM(self, ops):
         userid, user = self._user(ops)
+        if user['power'] != 'off':
+            # A user that is logged on or still logging off cannot be
+            # purged yet: zvmsdk knows this as 596/6831 "delete VM not
+            # finished" (smtclient.delete_userid). Whether DirMaint also
+            # refuses a user that is plainly logged on is not in the
+            # public sources; the lab refuses both (the stricter case).
+            raise SMAPIError(596, 6831, 'DVHPUR6831E User %s is still '
+                             'logged on; the purge is not finished'
+                             % userid)
         self.zvm.delete_user(userid)
         return ''
 
@@ -110,11 +120,17 @@ class DirectoryFunctions(object):
         if pool['type'] != want:
             raise SMAPIError(596, 3604, 'Disk pool %s holds %s, not %s'
                              % (pool_name, pool['type'], dev_type))
-        if not self.zvm.allocate(pool_name, size):
-            raise SMAPIError(596, 3602, 'Not enough free space in disk pool '
-                             '%s' % pool_name)
+        place = self.zvm.allocate(pool_name, size)
+        if not place:
+            # rcdescriptions.c, 408/24: "Not enough free disk available. If
+            # it's ECKD disk, also might be the maximum free space among
+            # all DASDs in the storage pool is less than required space".
+            raise SMAPIError(408, 24, 'Not enough free disk available in '
+                             'group %s for %d %s in one volume'
+                             % (pool_name, size, pool['unit']))
         user['minidisks'][vdev] = {'pool': pool_name, 'size': size,
                                    'unit': pool['unit'], 'type': pool['type'],
+                                   'volume': place[0], 'start': place[1],
                                    'mode': smcli.one(ops, '-m', 'W'),
                                    'format': None}
         return ''
@@ -130,7 +146,7 @@ class DirectoryFunctions(object):
         disk = user['minidisks'].pop(vdev, None)
         if disk is None:
             raise SMAPIError(208, 36, 'Device %s not found' % vdev)
-        self.zvm.pools[disk['pool']]['free'] += disk['size']
+        self.zvm.release(disk)
         self.zvm.disk_contents.pop((userid, vdev), None)
         return ''
 
@@ -290,6 +306,7 @@ def apply_directory(user, entry):
                 nic['porttype'] = opts['PORTTYPE']
             if 'MACID' in opts:
                 nic['mac'] = vnet.mac_from_id(opts['MACID'])
+                nic['dir_macid'] = True
         elif words[:1] == ['MDISK']:
             continue
         else:

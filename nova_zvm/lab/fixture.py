@@ -103,6 +103,27 @@ class ZVMControl(object):
         self._call('POST', 'users/%s/power' % userid.upper(),
                    {'power': power})
 
+    def set_settings(self, **settings):
+        """dirmaint_serial, signal_timeout, logoff_seconds (see zvm.py)."""
+        return self._call('PUT', 'settings', settings)
+
+    def set_shutdown(self, userid, shutdown):
+        """Seconds the guest takes to shut down when told, or 'ignore'."""
+        self._call('POST', 'users/%s/shutdown' % userid.upper(),
+                   {'shutdown': shutdown})
+
+    def hold_entry(self, userid, count=1):
+        """Lock the directory entry as another DirMaint user would.
+
+        The next ``count`` directory changes of it get 400/12 (count 0:
+        every one until ``release_entry``).
+        """
+        self._call('POST', 'users/%s/hold' % userid.upper(),
+                   {'count': count})
+
+    def release_entry(self, userid):
+        self._call('POST', 'users/%s/release' % userid.upper(), {})
+
     def add_console_output(self, userid, text):
         self._call('POST', 'users/%s/console' % userid.upper(),
                    {'text': text})

@@ -19,6 +19,7 @@ memory hot-plug) are answered from the fake z/VM's state.
 """
 
 import re
+import time
 
 from nova_zvm.lab import zvm as fake_zvm
 
@@ -33,8 +34,15 @@ def run(userid, user, command):
         user['console'] += 'Rebooting.\n'
         return ''
     if cmd.startswith('shutdown -h'):
-        user['os_up'] = False
-        user['console'] += 'System halted.\n'
+        # The guest's shutdown takes its ``shutdown`` seconds ('ignore':
+        # it hangs and never halts; CP's signal timeout then forces it).
+        shutdown = user.get('shutdown', 0)
+        secs = float('inf') if shutdown == 'ignore' else float(shutdown)
+        user['console'] += 'System halting.\n'
+        if secs <= 0:
+            user['os_up'] = False
+        else:
+            user['os_halt_at'] = time.monotonic() + secs
         return ''
     if cmd == 'pwd':
         return '/root\n'

@@ -110,7 +110,8 @@ def write_zvmsdk_conf(paths, opts):
         # the CLI's --log-level.
         log_dir=paths['log_dir'], log_level='INFO',
         user_profile=opts.get('user_profile', 'OSDFLT'),
-        disk_pool=opts['disk_pools'][0],
+        # zvmsdk's default pool: TYPE:NAME, without the volume layout.
+        disk_pool=':'.join(opts['disk_pools'][0].split(':')[:2]),
         namelist=opts.get('namelist', 'TSTLST'),
         images=paths['images'], files=paths['files'], db=paths['db'],
         auth=opts.get('auth', 'token'), token_path=paths['token_path'],
@@ -171,7 +172,7 @@ class Lab(object):
 
     def __init__(self, state_dir, host='127.0.0.1', port=0, auth='token',
                  tls=False, latency=None, disk_pools=None, vswitches=None,
-                 user_profile='OSDFLT', log_level='INFO'):
+                 user_profile='OSDFLT', log_level='INFO', settings=None):
         self.paths = state_paths(os.path.abspath(state_dir))
         self.host = host
         self.port = port
@@ -183,7 +184,7 @@ class Lab(object):
         self.zvm = fake_zvm.FakeZVM(disk_pools=self.disk_pools,
                                     vswitches=names,
                                     user_profile=user_profile,
-                                    latency=latency)
+                                    latency=latency, settings=settings)
         self.opts = {'auth': auth, 'disk_pools': self.disk_pools,
                      'user_profile': user_profile, 'log_level': log_level}
         self.token_file = None

@@ -20,6 +20,7 @@ active"). Directory functions live in ``dirmaint``, network functions in
 """
 
 import os
+import time
 
 from nova_zvm.lab import dirmaint
 from nova_zvm.lab import smcli
@@ -29,11 +30,40 @@ from nova_zvm.lab import zvm as fake_zvm
 SMAPIError = smcli.SMAPIError
 
 
+def _locked(userid):
+    # rcdescriptions.c: 400/12 "Image or profile definition is locked".
+    return SMAPIError(400, 12, 'Image or profile definition is locked: %s'
+                      % userid)
+
+
 class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
     def __init__(self, zvm):
         self.zvm = zvm
 
     def call(self, function, args):
+        ops = smcli.parse_operands(args)
+        if not function.endswith('_DM'):
+            return self._run(function, ops)
+        if self.zvm.settings['dirmaint_serial']:
+            # One DirMaint request at a time, its latency included.
+            with self.zvm.dirmaint_queue:
+                return self._run(function, ops)
+        # Overlapping requests: DirMaint still locks the entry it is
+        # changing, and a second change of that entry is refused.
+        target = self._changed_entry(function, ops)
+        with self.zvm.lock:
+            if target in self.zvm.dirmaint_busy:
+                self.zvm.record('smapi', function)
+                raise _locked(target)
+            if target:
+                self.zvm.dirmaint_busy.add(target)
+        try:
+            return self._run(function, ops)
+        finally:
+            with self.zvm.lock:
+                self.zvm.dirmaint_busy.discard(target)
+
+    def _run(self, function, ops):
         fault = self.zvm.record('smapi', function)
         if fault is not None:
             raise SMAPIError(fault.rc, fault.rs,
@@ -45,10 +75,34 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
                 '8 99 99 (details) nova-zvm lab: SMAPI function %s is not '
                 'emulated\nnova-zvm lab: SMAPI function %s is not emulated'
                 % (function, function))
-        ops = smcli.parse_operands(args)
         with self.zvm.lock:
+            self._check_held(function, ops)
             body = handler(ops)
         return '0 0 0 (details) None\n' + (body or '')
+
+    @staticmethod
+    def _changed_entry(function, ops):
+        """The userid a directory call changes, or None for a query."""
+        if not function.endswith('_DM') or function.endswith('_Query_DM'):
+            return None
+        return (smcli.one(ops, '-T', '') or '').upper() or None
+
+    def _check_held(self, function, ops):
+        """Refuse a change to an entry someone else holds locked (400/12).
+
+        A lock held outside the connector (an administrator's DIRM LOCK,
+        another DirMaint client) is set from the control API; it refuses
+        ``count`` changes, then goes away (count 0: until released).
+        """
+        target = self._changed_entry(function, ops)
+        user = self.zvm.get_user(target) if target else None
+        held = user and user.get('held_by')
+        if not held:
+            return
+        held['refused'] += 1
+        if held['count'] and held['refused'] >= held['count']:
+            user['held_by'] = None
+        raise _locked(target)
 
     def _user(self, ops, flag='-T'):
         userid = smcli.one(ops, flag, '').upper()
@@ -99,34 +153,60 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
         return ''
 
     def do_Image_Volume_Space_Query_DM(self, ops):
+        """DirMaint's space query, per volume and extent as smtLayer reads it.
+
+        ``-q 1`` definitions (``-e 1`` volumes: "VOLID TYPE SIZE"; ``-e 3``
+        groups: "GROUP VOLID..."), ``-q 2`` free and ``-q 3`` used extents,
+        one line each: "VOLID TYPE START SIZE GROUP" (smtLayer.getHost sums
+        them per group; a volume lists each free extent separately).
+        """
         query = smcli.one(ops, '-q', '1')
+        entry = smcli.one(ops, '-e', '3')
         names = (smcli.one(ops, '-n', '*') or '*').upper().split()
-        pools = [n for n in sorted(self.zvm.pools)
-                 if '*' in names or n in names]
         lines = []
-        for i, name in enumerate(pools):
+        for name in sorted(self.zvm.pools):
             pool = self.zvm.pools[name]
             dev = '3390-54' if pool['type'] == 'ECKD' else '9336-00'
-            vol = 'LAB%03d' % (i + 1)
+            vols = pool['volumes']
+            if query == '1' and entry == '1':
+                lines.extend('%s %s %d' % (v['volid'], dev, v['size'])
+                             for v in vols if '*' in names or
+                             v['volid'] in names)
+                continue
+            if '*' not in names and name not in names:
+                continue
             if query == '1':
-                by_volume = smcli.one(ops, '-e') == '1'
-                lines.append('%s %s' % (name, vol) if not by_volume
-                             else '%s %s %d' % (vol, dev[:4],
-                                                pool['total']))
+                lines.append(' '.join([name] + [v['volid'] for v in vols]))
             elif query == '2':
-                lines.append('%s %s 1 %d %s' % (vol, dev, pool['free'], name))
+                for v in vols:
+                    lines.extend('%s %s %04d %d %s' % (
+                        v['volid'], dev, start, length, name)
+                        for start, length in v['free'])
             elif query == '3':
-                used = pool['total'] - pool['free']
-                lines.append('%s %s 1 %d %s' % (vol, dev, used, name))
+                for disk in self._used_extents(name):
+                    lines.append('%s %s %04d %d %s' % (
+                        disk['volume'], dev, disk['start'], disk['size'],
+                        name))
         return '\n'.join(lines) + ('\n' if lines else '')
+
+    def _used_extents(self, pool_name):
+        return [d for u in self.zvm.users.values()
+                for d in u['minidisks'].values()
+                if d['pool'] == pool_name and d.get('volume')]
 
     # -- power -------------------------------------------------------------
     def do_Image_Activate(self, ops):
         userid, user = self._user(ops)
         if user['power'] != 'off':
+            # Also while a logoff is still in progress: CP logs a user on
+            # only once it is fully logged off.
             raise SMAPIError(200, 8, 'Image %s already active' % userid)
         user['power'] = 'on'
-        user['os_up'] = True
+        # The guest answers over IUCV once it has booted.
+        boot = self.zvm.settings['boot_seconds']
+        user['os_up'] = boot <= 0
+        if boot > 0:
+            user['os_up_at'] = time.monotonic() + boot
         # What the running guest has: its directory at logon.
         user['active_cpus'] = list(dirmaint.user_cpu_addrs(user))
         user['active_memory_mb'] = user['memory_mb']
@@ -137,26 +217,51 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
             vsw = self.zvm.vswitches.get(nic.get('dir_vswitch') or '')
             nic['active_vswitch'] = (nic['dir_vswitch'] if vsw is not None
                                      and userid in vsw['grants'] else None)
+        self.assign_macs(user)
         user['console'] += ('z/VM V7.3.0 LOGON %s\nIPL %s\nLinux version '
                             '6.1.0 (nova-zvm lab) booting\n'
                             % (userid, user['ipl'] or '0100'))
         return ''
 
     def do_Image_Deactivate(self, ops):
+        """Log a guest off: at once with IMMED, else after its shutdown.
+
+        Without IMMED, CP signals the guest and waits until it has shut
+        down, at most ``WITHIN n`` seconds or the system's signal timeout,
+        then logs it off (CP SIGNAL SHUTDOWN / FORCE; SMAPI reference,
+        Image_Deactivate). Meanwhile the guest is still logged on and a
+        second request gets 200/16 "Image being deactivated"
+        (rcdescriptions.c). A guest set to ignore the signal
+        (``shutdown: 'ignore'``) takes the whole timeout. A halted guest
+        is treated as answering at once: how long CP waits for a guest in
+        a disabled wait is not in the public sources.
+        """
         userid, user = self._user(ops)
         if user['power'] == 'off':
             raise SMAPIError(200, 12, 'Image %s not active' % userid)
-        user['power'] = 'off'
-        user['os_up'] = False
-        user['console'] += 'LOGOFF %s\n' % userid
-        for vdev, nic in list(user['nics'].items()):
-            # NICs defined only in the running guest go away at logoff.
-            if not nic.get('defined'):
-                del user['nics'][vdev]
-            else:
-                nic['active'] = False
-                nic['active_vswitch'] = None
+        if self.zvm.logging_off(user):
+            raise SMAPIError(200, 16, 'Image %s being deactivated' % userid)
+        force = ' '.join(ops.get('-f', [])).upper().split()
+        settings = self.zvm.settings
+        wait = 0.0
+        if 'IMMED' not in force:
+            timeout = settings['signal_timeout']
+            if force[:1] == ['WITHIN'] and len(force) > 1:
+                timeout = float(force[1])
+            wait = min(timeout, self._shutdown_seconds(user))
+        self.zvm.begin_logoff(userid, user,
+                              wait + settings['logoff_seconds'])
         return ''
+
+    def _shutdown_seconds(self, user):
+        """How long the guest's OS takes to shut down once signalled."""
+        if not user.get('os_up', True) and user.get('os_halt_at') is None:
+            return 0.0
+        if user.get('os_halt_at') is not None:
+            # Already shutting down (``shutdown -h`` over IUCV).
+            return max(0.0, user['os_halt_at'] - time.monotonic())
+        shutdown = user.get('shutdown', 0)
+        return float('inf') if shutdown == 'ignore' else float(shutdown)
 
     def do_Image_Pause(self, ops):
         userid, user = self._user(ops)
@@ -243,14 +348,17 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
         userid, user = self._user(ops)
         if user['power'] == 'off':
             raise SMAPIError(8, 8, 'Image %s not logged on' % userid)
-        # CP closes the console spool file and hands it to the caller.
+        # CP closes the console spool file and hands it to the caller;
+        # output after that goes to a new file: each call gets only what
+        # is new since the last one (zvmsdk appends it to its own log).
+        new = user['console'][user.get('console_read', 0):]
+        user['console_read'] = len(user['console'])
         path = os.path.join(self.zvm.spool_dir, 'console-%s-%d' % (
             userid, self.zvm.next_spoolid))
         with open(path, 'w') as f:
-            f.write(user['console'])
+            f.write(new)
         self.zvm.spool_add(self.zvm.smt_userid, userid, 'CON', 'T',
-                           '%s CONSOLE' % userid, path,
-                           len(user['console']))
+                           '%s CONSOLE' % userid, path, len(new))
         return ''
 
     def do_System_RDR_File_Manage(self, ops):

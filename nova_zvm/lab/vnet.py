@@ -43,13 +43,23 @@ class NetworkFunctions(object):
         kw = smcli.keywords(ops)
         vdev, nic = self._nic(user, kw['IMAGE_DEVICE_NUMBER'], create=True)
         if nic['defined']:
-            raise SMAPIError(400, 12, 'NIC %s already defined' % vdev)
+            # rcdescriptions.c 404/4 "Image device already defined" (400/12
+            # would say the entry is locked, and zvmsdk reads it so).
+            raise SMAPIError(404, 4, 'Image device %s already defined'
+                             % vdev)
         nic['defined'] = True
         if kw.get('MAC_ID'):
             nic['mac'] = mac_from_id(kw['MAC_ID'])
-        elif not nic['mac']:
-            nic['mac'] = self._newmac_from_id()
+            nic['dir_macid'] = True
+        # Without MAC_ID the NICDEF has no MACID: CP gives the NIC a MAC
+        # from the system's VMLAN range when it is defined at logon.
         return ''
+
+    def assign_macs(self, user):
+        """CP's MACs for the active NICs that have none (logon, define)."""
+        for nic in user['nics'].values():
+            if nic.get('active') and not nic.get('mac'):
+                nic['mac'] = self._newmac_from_id()
 
     def _newmac_from_id(self):
         # CP assigns a MACID from the system's VMLAN range.
@@ -98,9 +108,9 @@ class NetworkFunctions(object):
             raise SMAPIError(204, 8, 'NIC %s not active' % vdev)
         self._vswitch(name)
         if userid not in self.zvm.vswitches[name]['grants']:
-            # CP: not authorized to couple to this vswitch
-            raise SMAPIError(204, 28, '%s not authorized for vswitch %s'
-                             % (userid, name))
+            # rcdescriptions.c 212/8 "Image not authorized to connect".
+            raise SMAPIError(212, 8, 'Image %s not authorized to connect '
+                             'to %s' % (userid, name))
         if nic['active_vswitch'] == name:
             raise SMAPIError(204, 20, 'NIC %s already coupled' % vdev)
         nic['active_vswitch'] = name

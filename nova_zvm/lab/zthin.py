@@ -313,28 +313,58 @@ class ZThin(object):
         return ''
 
     # -- images ------------------------------------------------------------
+    # Both scripts exit 3 with "ERROR: <text>" on every failure they check
+    # for (printError in zthinshellutils; unpackdiskimage and
+    # creatediskimage in feilong's zthin-parts/zthin/bin).
+    @staticmethod
+    def _zthin_error(text):
+        return fake_zvm.CommandFailed(3, 'ERROR: %s\n' % text)
+
+    def _running(self, user):
+        # isSystemActive: "vmcp query user" succeeds, i.e. not logged off
+        # (a guest still logging off counts as running).
+        return user['power'] != 'off'
+
     def do_unpackdiskimage(self, args):
-        """Write an image onto a minidisk, checking it fits as zthin does."""
+        """Write an image onto a minidisk, with unpackdiskimage's checks.
+
+        In its order: the file exists, its tag is one of the real ones,
+        the target is not running (checkSanity), then the disk type and
+        size against the linked disk (deployCKDImage/deployFBAImage).
+        """
         userid, vdev, image = args[0].upper(), args[1].upper(), args[2]
         path = self._local(image)
+        if not os.path.isfile(path):
+            raise self._zthin_error('The specified image file was not '
+                                    'found: %s.' % image)
         with open(path, 'rb') as f:
             header = images.parse_header(f.read(images.HEADER_LEN))
+        if header is None:
+            raise self._zthin_error('Disk image type not recognized')
+        kind, size, unit, _level = header
         with self.zvm.lock:
             user, disk = self._defined_disk(userid, vdev)
-            if header is None:
-                raise fake_zvm.CommandFailed(
-                    4, 'ERROR: %s is not a z/VM disk image (bad header).\n'
-                    % image)
-            kind, size, unit = header
+            if self._running(user):
+                raise self._zthin_error('The specified target system is '
+                                        'currently running.')
             if kind != disk['type']:
-                raise fake_zvm.CommandFailed(
-                    5, 'ERROR: Image disk type %s does not match the target '
-                    'disk type %s.\n' % (kind, disk['type']))
+                raise self._zthin_error(
+                    'Specified image is of a %s volume, but specified disk '
+                    'is not a %s volume.' % (
+                        'Count-Key-Data' if kind == 'ECKD' else 'fixed-block',
+                        'Count-Key-Data' if kind == 'ECKD' else
+                        'fixed-block'))
+            if size == 0:
+                raise self._zthin_error(
+                    '%s does not contain cylinder/record information.  This '
+                    'appears to be a dummy image file.' % image)
             if size > disk['size']:
-                raise fake_zvm.CommandFailed(
-                    6, 'ERROR: Image size %d %s is larger than the target '
-                    'disk %s (%d %s).\n' % (size, unit, vdev, disk['size'],
-                                            disk['unit']))
+                raise self._zthin_error(
+                    'Target disk is too small for specified image, deploy '
+                    'to target disk:%d %s, image need minimum:%d %s'
+                    % (disk['size'], 'cylinders' if unit == 'CYL' else
+                       'blocks', size, 'cylinders' if unit == 'CYL' else
+                       'blocks'))
             # The image path is <repo>/netboot/<os_version>/<name>/<vdev>.
             parts = path.split(os.sep)
             disk['image'] = parts[-2]
@@ -342,11 +372,15 @@ class ZThin(object):
             user['os_version'] = parts[-3]
             self.zvm.disk_contents[(userid, vdev.zfill(4))] = {
                 'image': parts[-2], 'os_version': parts[-3],
-                'header': header}
+                'header': [kind, size, unit]}
         return 'Image %s unpacked to %s %s.\n' % (image, userid, vdev)
 
     def do_creatediskimage(self, args):
-        """Copy a minidisk into an image file with a valid header."""
+        """Copy a minidisk into an image file, as creatediskimage does.
+
+        It refuses a target file that exists and a source that is running
+        (checkSanity), and writes the real header (captureCKD/captureFBA).
+        """
         userid, vdev, target = args[0].upper(), args[1].upper(), args[2]
         level = 6
         if '--compression' in args:
@@ -354,11 +388,13 @@ class ZThin(object):
         target = self._local(target) if os.path.exists(
             os.path.dirname(target)) else target
         with self.zvm.lock:
+            if os.path.exists(self._local(target)):
+                raise self._zthin_error('The specified image file already '
+                                        'exists.')
             user, disk = self._defined_disk(userid, vdev)
-            if user['power'] != 'off':
-                raise fake_zvm.CommandFailed(
-                    2, 'ERROR: %s is logged on; the disk is in use.\n'
-                    % userid)
+            if self._running(user):
+                raise self._zthin_error('The specified source system is '
+                                        'currently running.')
             source = self.zvm.disk_contents.get((userid, vdev.zfill(4)), {})
             payload = json.dumps({'userid': userid, 'vdev': vdev,
                                   'source_image': source.get('image')})

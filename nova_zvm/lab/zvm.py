@@ -23,6 +23,8 @@ import copy
 import threading
 import time
 
+from nova_zvm.lab import pools
+
 
 class CommandFailed(Exception):
     """A fake z/VM command ended with a non-zero return code.
@@ -49,10 +51,17 @@ class NotEmulated(CommandFailed):
 # How many calls the lab remembers (oldest dropped first).
 MAX_CALLS = 100000
 
-# 1 cylinder of 3390 = 737,280 bytes usable for the image formats here;
-# one FBA block is 512 bytes.
-CYL_BYTES = 737280
-BLK_BYTES = 512
+# Behaviour switches, settable per lab (profile "settings", control API):
+# dirmaint_serial: directory (*_DM) calls queue one at a time, latency
+#   included, as in DirMaint's single service machine;
+# signal_timeout: seconds CP waits for a guest to answer the shutdown
+#   signal of a non-IMMED Image_Deactivate before it forces the logoff (SET
+#   SIGNAL SHUTDOWNTIME; real systems use minutes, tests want fractions);
+# logoff_seconds: how long a logoff takes once forced (CP frees the
+#   guest's storage and devices); 0 = at once.
+# boot_seconds: how long after logon a guest answers over IUCV.
+DEFAULT_SETTINGS = {'dirmaint_serial': True, 'signal_timeout': 5.0,
+                    'logoff_seconds': 0.0, 'boot_seconds': 0.0}
 
 
 class Fault(object):
@@ -104,12 +113,21 @@ class FakeZVM(object):
 
     def __init__(self, disk_pools=None, vswitches=None, user_profile='OSDFLT',
                  smt_userid='OPNCLOUD', system_name='ZVMLAB01',
-                 latency=None):
+                 latency=None, settings=None):
         self.lock = threading.RLock()
+        # DirMaint is one service machine working through one request queue
+        # (IBM: "z/VM Directory Maintenance Facility Tailoring and
+        # Administration"): directory calls never overlap when serial.
+        self.dirmaint_queue = threading.Lock()
+        # Entries a directory call is changing right now (non-serial mode).
+        self.dirmaint_busy = set()
+        self.settings = dict(DEFAULT_SETTINGS)
+        self.set_settings(settings or {})
         self.smt_userid = smt_userid
         self.user_profile = user_profile
         self.users = {}
         self.pools = {}
+        self._volids = set()
         for spec in disk_pools or ['ECKD:POOL1']:
             self.add_pool(spec)
         self.vswitches = {}
@@ -145,24 +163,15 @@ class FakeZVM(object):
 
     # -- configuration -----------------------------------------------------
     def add_pool(self, spec, total=None):
-        kind, _, name = spec.partition(':')
-        kind = kind.upper()
-        if kind not in ('ECKD', 'FBA') or not name:
-            raise ValueError('disk pool must be ECKD:NAME or FBA:NAME, '
-                             'not %r' % spec)
-        unit = 'CYL' if kind == 'ECKD' else 'BLK'
-        if total is None:
-            # Large: 10,000 x 3390-54 volumes worth of cylinders, or the
-            # same number of bytes in blocks.
-            total = 65520 * 1000 if kind == 'ECKD' else (
-                65520 * 1000 * CYL_BYTES // BLK_BYTES)
-        self.pools[name.upper()] = {'type': kind, 'total': total,
-                                    'free': total, 'unit': unit}
+        """Add a disk pool: ``TYPE:NAME`` or ``TYPE:NAME:COUNTxSIZE``."""
+        name, pool = pools.new_pool(spec, self._volids, total)
+        self.pools[name] = pool
 
     # -- instrumentation ---------------------------------------------------
     def record(self, kind, name):
         """Log the call, apply latency, and raise an injected fault."""
         label = '%s:%s' % (kind, name)
+        self.settle()
         with self.lock:
             self._calls.append(label)
             delay = self._delay(kind, name)
@@ -214,6 +223,61 @@ class FakeZVM(object):
         with self.lock:
             self.latency = dict(latency)
 
+    def set_settings(self, settings):
+        unknown = set(settings) - set(DEFAULT_SETTINGS)
+        if unknown:
+            raise ValueError('unknown lab settings: %s' % sorted(unknown))
+        with self.lock:
+            self.settings.update(settings)
+
+    # -- logoff in progress ------------------------------------------------
+    def begin_logoff(self, userid, user, after):
+        """Log the user off ``after`` seconds from now (0: at once).
+
+        Meanwhile the user is still logged on (CP QUERY USER answers, SMAPI
+        says 200/16 "Image being deactivated").
+        """
+        if after <= 0:
+            self.logoff(userid, user)
+        else:
+            user['logoff_at'] = time.monotonic() + after
+
+    def settle(self):
+        """Finish the logoffs whose time has come; called on every access."""
+        now = time.monotonic()
+        with self.lock:
+            for userid, user in list(self.users.items()):
+                up = user.get('os_up_at')
+                if up is not None and up <= now:
+                    user.pop('os_up_at')
+                    user['os_up'] = user['power'] != 'off'
+                halt = user.get('os_halt_at')
+                if halt is not None and halt <= now:
+                    user.pop('os_halt_at')
+                    user['os_up'] = False
+                at = user.get('logoff_at')
+                if at is not None and at <= now:
+                    self.logoff(userid, user)
+
+    def logoff(self, userid, user):
+        user.pop('logoff_at', None)
+        user.pop('os_halt_at', None)
+        user.pop('os_up_at', None)
+        user['power'] = 'off'
+        user['os_up'] = False
+        user['console'] += 'LOGOFF %s\n' % userid
+        for vdev, nic in list(user['nics'].items()):
+            # NICs defined only in the running guest go away at logoff.
+            if not nic.get('defined'):
+                del user['nics'][vdev]
+            else:
+                nic['active'] = False
+                nic['active_vswitch'] = None
+
+    @staticmethod
+    def logging_off(user):
+        return user.get('logoff_at') is not None
+
     # -- users -------------------------------------------------------------
     def get_user(self, userid):
         return self.users.get(userid.upper())
@@ -233,8 +297,16 @@ class FakeZVM(object):
 
     def spool_add(self, owner, origin, spool_type, spool_class, name, path,
                   size):
-        sid = self.next_spoolid
-        self.next_spoolid = sid % 9999 + 1
+        # CP numbers spool files 1-9999 and wraps, but never hands out the
+        # id of a file that still exists (CP "Spool file ID numbers").
+        for _ in range(9999):
+            sid = self.next_spoolid
+            self.next_spoolid = sid % 9999 + 1
+            if sid not in self.spool:
+                break
+        else:
+            raise CommandFailed(1, 'HCPSPP2402E Spool file limit reached; '
+                                   'no spool ID available\n')
         self.spool[sid] = {'id': sid, 'owner': owner.upper(),
                            'origin': origin.upper(), 'type': spool_type,
                            'class': spool_class, 'name': name,
@@ -256,9 +328,7 @@ class FakeZVM(object):
         self.purge_reader(userid)
         user = self.users.pop(userid.upper())
         for disk in user['minidisks'].values():
-            pool = self.pools.get(disk['pool'])
-            if pool:
-                pool['free'] += disk['size']
+            self.release(disk)
         # Vswitch grants are CP's and outlive the user: the connector must
         # revoke them itself (as zvmsdk's delete does).
         return user
@@ -276,13 +346,14 @@ class FakeZVM(object):
         return out
 
     def allocate(self, pool_name, size):
+        """Place a minidisk in one volume: ``(volid, start)``, None, False."""
         pool = self.pools.get(pool_name.upper())
-        if pool is None:
-            return None
-        if pool['free'] < size:
-            return False
-        pool['free'] -= size
-        return True
+        return None if pool is None else pools.allocate(pool, size)
+
+    def release(self, disk):
+        pools.release(self.pools.get(disk['pool']), disk)
+
+    pool_view = staticmethod(pools.view)
 
     # -- snapshot ----------------------------------------------------------
     @staticmethod
@@ -297,6 +368,7 @@ class FakeZVM(object):
                 'coupled_directory': bool(nic.get('dir_vswitch'))}
 
     def state(self):
+        self.settle()
         with self.lock:
             users = {}
             for uid, u in self.users.items():
@@ -306,6 +378,9 @@ class FakeZVM(object):
                     'max_memory_mb': u['max_memory_mb'],
                     'profile': u['profile'], 'ipl': u['ipl'],
                     'power': u['power'],
+                    'logging_off': self.logging_off(u),
+                    'shutdown': u.get('shutdown', 0),
+                    'held_by': u.get('held_by'),
                     'active_vcpus': len(u.get('active_cpus') or []) if
                     u['power'] != 'off' else 0,
                     'active_memory_mb': u.get('active_memory_mb', 0) if
@@ -318,7 +393,8 @@ class FakeZVM(object):
                 }
             return {
                 'users': users,
-                'pools': copy.deepcopy(self.pools),
+                'pools': {name: self.pool_view(pool)
+                          for name, pool in self.pools.items()},
                 'vswitches': {
                     name: {'grants': copy.deepcopy(v['grants']),
                            'couplings': ['%s.%s' % (u, d) for u, d, _ in
@@ -327,4 +403,5 @@ class FakeZVM(object):
                 'host': dict(self.host),
                 'faults': [f.to_dict() for f in self.faults],
                 'latency': dict(self.latency),
+                'settings': dict(self.settings),
             }

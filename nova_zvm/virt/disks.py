@@ -22,6 +22,7 @@ from nova.virt import driver as nova_driver
 from oslo_utils import units
 
 from nova_zvm import conf
+from nova_zvm.virt import validate
 
 CONF = conf.CONF
 
@@ -77,12 +78,16 @@ def root_size(client, instance, image_meta, image_name):
     return '%dg' % root_gb
 
 
-def plan(client, instance, image_meta, image_name, block_device_info=None):
+def plan(client, instance, image_meta, image_name, block_device_info=None,
+         volume_limit=None):
     """The guest's disks.
 
+    :param volume_limit: ``(units, unit)`` of the disk pool's largest
+        volume (``HostStats.disk_limit()``); None skips that check
     :returns: ``(disk_list for guest_create, ephemeral configuration for
         guest_config_minidisks)``
     :raises ImageUnacceptable: the root disk is smaller than the image's
+    :raises InvalidInput: a disk is larger than any volume of the pool
     """
     flavor = instance.flavor
     root = root_size(client, instance, image_meta, image_name)
@@ -105,4 +110,5 @@ def plan(client, instance, image_meta, image_name, block_device_info=None):
     if swap_mb:
         disk_list.append(_with_pool({'size': '%dm' % swap_mb,
                                      'format': 'swap'}))
+    validate.check_disks_fit(instance, disk_list, volume_limit, UNIT_BYTES)
     return disk_list, configs

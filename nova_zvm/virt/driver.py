@@ -260,7 +260,8 @@ class ZVMDriver(driver.ComputeDriver):
                             image_meta, injected_files, admin_password,
                             allocations, network_info,
                             block_device_info=block_device_info,
-                            power_on=power_on, image_manager=self._images())
+                            power_on=power_on, image_manager=self._images(),
+                            volume_limit=self._volume_limit())
         except Exception:
             self._power.forget(instance)
             raise
@@ -364,6 +365,10 @@ class ZVMDriver(driver.ComputeDriver):
 
     def get_host_ip_addr(self):
         return CONF.my_ip
+
+    def _volume_limit(self):
+        """The largest minidisk the disk pool can place, if known."""
+        return self._host_stats.disk_limit() if self._host_stats else None
 
     def _require_host_stats(self):
         if self._host_stats is None:

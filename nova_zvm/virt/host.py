@@ -30,6 +30,7 @@ import os_resource_classes as orc
 import os_traits
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
+from oslo_utils import units
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
@@ -40,6 +41,8 @@ LOG = logging.getLogger(__name__)
 # Short enough to see changes every periodic cycle (60 s by default), long
 # enough that the methods of one cycle share a single host_get_info.
 HOST_INFO_TTL = 10.0
+# Bytes per unit of a volume's size: a 3390 cylinder, an FBA block.
+UNIT_BYTES = {'CYL': 737280, 'BLK': 512}
 
 
 class HostStats(object):
@@ -53,6 +56,7 @@ class HostStats(object):
         self._stats = None
         self._taken_at = None
         self._failing = False
+        self._volumes = PoolVolumes(client)
 
     def get(self, refresh=False):
         """The latest figures; the last good ones when the connector fails.
@@ -94,10 +98,84 @@ class HostStats(object):
             pool = self._client.host_diskpool_get_info(
                 disk_pool=CONF.zvm.disk_pool)
             info.update(pool)
+        largest = self._volumes.largest()
+        if largest is not None:
+            info['disk_max_minidisk'] = largest
         return info
+
+    def disk_limit(self):
+        """The largest minidisk the pool can place: ``(units, unit)``.
+
+        From the last figures, however old (volumes do not shrink): a spawn
+        costs no host query. None when the connector does not say (the
+        check is then skipped).
+        """
+        with self._lock:
+            stats = self._stats
+        if stats is None:
+            try:
+                stats = self.get()
+            except nova_exception.VirtDriverNotReady:
+                return None
+        return stats.get('disk_max_minidisk')
 
     def nodename(self):
         return self.get().get('hypervisor_hostname') or CONF.host
+
+
+class PoolVolumes(object):
+    """The volumes of the disk pool, and the largest minidisk they can hold.
+
+    DirMaint places each minidisk inside one volume of the pool (a 3390-54
+    holds 65,520 cylinders, about 45 GiB), so no minidisk is larger than
+    the pool's largest volume, however much the pool holds in all. A
+    volume's size never changes: each is asked for once.
+    """
+
+    def __init__(self, client):
+        self._client = client
+        self._sizes = {}
+
+    def largest(self):
+        """``(units, 'CYL'|'BLK')`` of the largest volume, or None."""
+        try:
+            names = (self._client.host_get_diskpool_volumes(
+                disk_pool=CONF.zvm.disk_pool or None) or {}).get(
+                    'diskpool_volumes', '').split()
+            for name in names:
+                if name not in self._sizes:
+                    info = self._client.host_get_volume_info(volume=name)
+                    self._sizes[name] = _volume_units(info)
+        except zvm_exception.ZVMConnectorError as err:
+            LOG.warning('Cannot list the volumes of the disk pool (%s); '
+                        'the largest disk is not limited', err)
+            return None
+        sizes = [self._sizes[n] for n in names if self._sizes[n]]
+        return max(sizes, key=_bytes) if sizes else None
+
+
+def _volume_units(info):
+    """``(units, unit)`` from host_get_volume_info's answer, or None."""
+    info = info or {}
+    if 'volume_size' not in info and len(info) == 1:
+        # Keyed by the volume name in some answers.
+        info = next(iter(info.values())) or {}
+    try:
+        units_ = int(info.get('volume_size'))
+    except (TypeError, ValueError):
+        return None
+    kind = str(info.get('volume_type', ''))
+    return (units_, 'BLK') if kind.startswith('9336') else (units_, 'CYL')
+
+
+def _bytes(limit):
+    return limit[0] * UNIT_BYTES[limit[1]]
+
+
+def max_minidisk_gb(stats):
+    """Whole GiB that fit in the largest volume, or None if unknown."""
+    limit = stats.get('disk_max_minidisk')
+    return _bytes(limit) // units.Gi if limit else None
 
 
 def available_resource(stats):
@@ -144,8 +222,11 @@ def inventory(stats, ratios):
     if disk_gb:
         reserved_gb = compute_utils.convert_mb_to_ceil_gb(
             CONF.reserved_host_disk_mb)
-        result[orc.DISK_GB] = _record(disk_gb, disk_gb, reserved_gb,
-                                      ratios[orc.DISK_GB])
+        # No instance gets a disk larger than one volume can hold.
+        largest = max_minidisk_gb(stats)
+        result[orc.DISK_GB] = _record(
+            disk_gb, disk_gb if largest is None else largest, reserved_gb,
+            ratios[orc.DISK_GB])
     return result
 
 

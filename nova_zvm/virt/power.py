@@ -39,6 +39,7 @@ from oslo_utils import fileutils
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import logoff
 from nova_zvm.virt import userid as zvm_userid
 
 CONF = conf.CONF
@@ -340,7 +341,8 @@ class PowerOps(object):
                 return
             LOG.warning('Guest did not shut down within %s seconds; '
                         'stopping it', timeout, instance=instance)
-        self._client.guest_stop(userid)
+        # Until z/VM has logged the guest off, it may not be started again.
+        logoff.stop(self._client, userid)
         self._done(userid, OFF)
 
     def reboot(self, instance, reboot_type):
@@ -357,9 +359,9 @@ class PowerOps(object):
             except zvm_exception.ZVMFailure as err:
                 LOG.warning('Soft reboot failed (%s); resetting the guest',
                             err, instance=instance)
-                self._client.guest_reset(userid)
+                logoff.hard_restart(self._client, userid)
         else:
-            self._client.guest_reset(userid)
+            logoff.hard_restart(self._client, userid)
         self._done(userid, ON)
 
     def pause(self, instance):

@@ -139,15 +139,18 @@ def _plug(client, undo, userid, os_version, nics, hostname):
 
 def spawn(client, virtapi, context, instance, image_meta, injected_files,
           admin_password, allocations, network_info, block_device_info=None,
-          power_on=True, image_manager=None):
+          power_on=True, image_manager=None, volume_limit=None):
     """Build ``instance`` as a z/VM guest; all or nothing.
 
     :param image_manager: the driver's ``image.ImageManager`` (a new one
         on ``client`` when None; single flight holds across instances)
+    :param volume_limit: the largest minidisk the disk pool can place,
+        ``(units, unit)``; a larger disk is refused before any is created
     """
     network_info = network_info or []
     userid, os_version, nics = validate.check_spawn(instance, image_meta,
                                                     network_info)
+    validate.check_flavor_disks(instance, volume_limit, disks.UNIT_BYTES)
     _check_absent(client, userid)
     image_manager = image_manager or image.ImageManager(client)
     undo = _Undo(instance)
@@ -156,7 +159,8 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
     try:
         image_name = image_manager.ensure(context, image_meta)
         disk_list, ephemerals = disks.plan(client, instance, image_meta,
-                                           image_name, block_device_info)
+                                           image_name, block_device_info,
+                                           volume_limit=volume_limit)
 
         undo.push('remove the local config drive', configdrive.remove,
                   instance)

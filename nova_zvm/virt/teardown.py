@@ -24,6 +24,7 @@ from oslo_log import log as logging
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import configdrive
+from nova_zvm.virt import logoff
 from nova_zvm.virt import network
 from nova_zvm.virt import ownership
 from nova_zvm.virt import userid as zvm_userid
@@ -32,7 +33,14 @@ LOG = logging.getLogger(__name__)
 
 
 def delete_guest(client, userid):
-    """Delete the guest; absent is success (the connector says so too)."""
+    """Delete the guest; absent is success (the connector says so too).
+
+    A running guest is logged off first, and the delete waits until z/VM
+    has finished: DirMaint does not purge a user that is still logging
+    off, and the connector then reports success for a guest it left
+    behind (zvmsdk's 596/6831 handling ignores its second failure).
+    """
+    logoff.stop_if_running(client, userid)
     try:
         client.guest_delete(userid)
     except zvm_exception.NotFound:

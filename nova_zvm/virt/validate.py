@@ -106,6 +106,72 @@ def check_root_disk(instance, image_meta):
                 'root': root_gb, 'need': -(-size // units.Gi)})
 
 
+def _disk_bytes(size):
+    """Bytes of a connector disk size: '10g', '512m', or units (bare)."""
+    text = str(size).lower()
+    if text.endswith('g'):
+        return int(text[:-1]) * units.Gi
+    if text.endswith('m'):
+        return int(text[:-1]) * units.Mi
+    return None
+
+
+def check_disks_fit(instance, disk_list, limit, unit_bytes):
+    """Each minidisk must fit in one volume of the disk pool.
+
+    DirMaint places a minidisk inside one volume, never across two (it
+    answers 408/24 otherwise), so a flavor whose root or ephemeral disk
+    is larger than the pool's largest volume can never be built here.
+
+    :param limit: ``(units, unit)`` of the largest volume, or None
+    :raises InvalidInput: naming the disk, the limit and the fix
+    """
+    if not limit:
+        return
+    count, unit = limit
+    per_unit = unit_bytes[unit]
+    max_bytes = count * per_unit
+    for index, disk in enumerate(disk_list):
+        size = disk['size']
+        need = _disk_bytes(size)
+        if need is None:
+            # Bare units (an image-sized root disk): same unit as the pool.
+            need = int(size) * per_unit
+        # The connector rounds up to whole cylinders or blocks.
+        if -(-need // per_unit) <= count:
+            continue
+        what = ('root disk' if disk.get('is_boot_disk') else
+                'swap disk' if disk.get('format') == 'swap' else
+                'ephemeral disk')
+        raise exception.InvalidInput(reason=(
+            "the %(what)s of flavor %(flavor)s (%(need).1f GiB) is larger "
+            "than the largest volume of the z/VM disk pool (%(count)d "
+            "%(unit)s, %(max)d GiB): z/VM places each minidisk inside one "
+            "volume; use a flavor whose root and ephemeral disks are at "
+            "most %(max)d GiB (a root_gb of 0 sizes the root disk from the "
+            "image), or add larger volumes to the disk pool" % {
+                'what': what, 'flavor': instance.flavor.name,
+                'need': need / units.Gi, 'count': count, 'unit': unit,
+                'max': max_bytes // units.Gi}))
+
+
+def check_flavor_disks(instance, limit, unit_bytes):
+    """The flavor's own disk sizes against the largest volume, early.
+
+    Runs before the image is imported; an image-sized root disk (root_gb
+    0) is checked once its size is known (``disks.plan``).
+    """
+    flavor = instance.flavor
+    disks = []
+    if flavor.root_gb:
+        disks.append({'size': '%dg' % flavor.root_gb, 'is_boot_disk': True})
+    if flavor.ephemeral_gb:
+        disks.append({'size': '%dg' % flavor.ephemeral_gb})
+    if flavor.swap:
+        disks.append({'size': '%dm' % flavor.swap, 'format': 'swap'})
+    check_disks_fit(instance, disks, limit, unit_bytes)
+
+
 def check_spawn(instance, image_meta, network_info):
     """Run every pre-flight check of a spawn.
 

@@ -22,6 +22,7 @@ import os
 
 from nova.compute import power_state
 
+from nova_zvm.lab import zvm as lab_zvm
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 
@@ -147,6 +148,30 @@ class ServerLifecycleTest(base.ZVMTestCase):
         self.delete_server(server)
         self.assert_nothing_left(server, state_before)
 
+    def test_guest_that_ignores_the_shutdown_signal(self):
+        # A hung guest: CP waits signal_timeout before it forces it off,
+        # and refuses another deactivate meanwhile (200/16).
+        self.addCleanup(self.lab.zvm.set_settings,
+                        **lab_zvm.DEFAULT_SETTINGS)
+        self.lab.zvm.set_settings(signal_timeout=2.0, logoff_seconds=0.2)
+        state_before = self.lab.zvm.state()
+        server = self.boot_server(flavor_id=self.flavor_id)
+        self.lab.zvm.set_shutdown(base.userid_of(server), 'ignore')
+
+        console_before = self.zvm_guest(server)['console']
+        server = self._reboot_server(server, hard=True)
+        self.assert_power(server, 'on')
+        self.assert_guest_rebooted(server, console_before, hard=True)
+
+        server = self._stop_server(server)
+        self.assert_power(server, 'off')
+        self.assertFalse(self.zvm_guest(server)['logging_off'])
+        server = self._start_server(server)
+        self.assert_power(server, 'on')
+
+        self.delete_server(server)
+        self.assert_nothing_left(server, state_before)
+
     def assert_guest_rebooted(self, server, console_before, hard):
         # The guest's console tells: a soft reboot asks the guest's OS to
         # reboot itself; a hard one logs the guest off and IPLs it again.
@@ -174,7 +199,7 @@ class ServerLifecycleTest(base.ZVMTestCase):
         self.assertEqual('s390x', image['properties']['architecture'])
         # What reached Glance is the captured z/VM disk image.
         self.assertTrue(self.glance.image_data(image_id).startswith(
-            b'z/VM CKD Disk Image:'))
+            b'xCAT CKD Disk Image:'))
 
         clone = self.boot_server(image_uuid=image_id,
                                  flavor_id=self.flavor_id)
@@ -220,3 +245,22 @@ class ServerLifecycleTest(base.ZVMTestCase):
         pool_gib = pool['total'] * UNIT_BYTES[pool['unit']] / GIB
         self.assertAlmostEqual(pool_gib, inventory['DISK_GB']['total'],
                                delta=1)
+        # DirMaint places a minidisk inside one volume: no instance disk
+        # can be larger than the largest volume, however large the pool.
+        self.assertEqual(
+            pool['volume_size'] * UNIT_BYTES[pool['unit']] // GIB,
+            inventory['DISK_GB']['max_unit'])
+
+    def test_a_disk_larger_than_any_volume_is_never_scheduled(self):
+        state_before = self.lab.zvm.state()
+        pool = state_before['pools'][base.DISK_POOL.split(':')[1]]
+        too_big = pool['volume_size'] * UNIT_BYTES[pool['unit']] // GIB + 1
+        flavor_id = self._create_flavor(memory_mb=1024, vcpu=1, disk=too_big,
+                                        ephemeral=0)
+
+        server = self.boot_server(flavor_id=flavor_id,
+                                  expected_status='ERROR')
+
+        self.assertIn('No valid host', server['fault']['message'])
+        self.assertEqual(state_before['users'],
+                         self.lab.zvm.state()['users'])

@@ -31,6 +31,8 @@ import sys
 import fixtures
 import testtools
 
+from nova_zvm.lab import images as lab_images
+
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__),
                                     '..', '..', '..', '..'))
 PLUGIN_DIR = os.path.join(REPO, 'devstack')
@@ -327,12 +329,18 @@ class TestLifecycle(DevstackPluginTestCase):
             '--disk-format raw --container-format bare '
             '--property os_distro=rhel9 --property architecture=s390x '
             '--property hypervisor_type=zvm --file %s' % image_file, call)
-        # Read the header as the Cloud Connector does: fixed offsets.
+        # Read the header as the Cloud Connector does (fixed offsets) and
+        # as unpackdiskimage does (the real tag, one 512-byte block).
         with open(image_file, 'rb') as f:
-            header = f.read(48).decode('ascii')
-        self.assertTrue(header.startswith('z/VM CKD Disk Image:'))
+            data = f.read()
+        header = data[:48].decode('ascii')
+        self.assertTrue(header.startswith('xCAT CKD Disk Image:'))
         self.assertEqual(500, int(header[20:32]))
         self.assertEqual('CYL', header[33:36])
+        self.assertEqual(('ECKD', 500, 'CYL', 0),
+                         lab_images.parse_header(data))
+        self.assertEqual(lab_images.image_header('CKD', 500, 'CYL', 0),
+                         data[:lab_images.HEADER_LEN])
 
     def test_lab_image_matches_an_fba_pool(self):
         self.run_phase('stack', 'extra', ZVM_LAB='True',
@@ -344,8 +352,10 @@ class TestLifecycle(DevstackPluginTestCase):
         [call] = self.calls('openstack')
         self.assertIn('--property os_distro=sles15', call)
         with open(os.path.join(self.lab_state, 'fba-image.img'), 'rb') as f:
-            header = f.read(48).decode('ascii')
-        self.assertIn('FBA', header)
+            data = f.read()
+        header = data[:48].decode('ascii')
+        self.assertEqual(('FBA', 1048576, 'BLK', 0),
+                         lab_images.parse_header(data))
         self.assertEqual(1048576, int(header[20:32]))
         self.assertEqual('BLK', header[33:36])
 

@@ -44,8 +44,10 @@ class TestGuestLifecycle(base.LabTestCase):
         self.assertEqual(4370 + 1457, free_before - free_after)
 
         direct = self.conn.ok('GET', '/guests/%s/user_direct' % userid)
-        self.assertIn('MDISK 0101 3390 0001 1457 LAB001 MR',
-                      direct['user_direct'])
+        disk = user['minidisks']['0101']
+        # MDISK vdev type start size volid mode: a real extent of a volume.
+        self.assertIn('MDISK 0101 3390 %04d 1457 %s MR' % (
+            disk['start'], disk['volume']), direct['user_direct'])
         self.assertIn(userid, self.conn.ok('GET', '/guests'))
 
     def test_delete_removes_user_and_returns_pool_space(self):
@@ -124,7 +126,9 @@ class TestGuestLifecycle(base.LabTestCase):
         self.assertEqual('s390x', info['cpu_info']['architecture'])
         self.assertEqual(262144, info['memory_mb'])
         pool = self.conn.ok('GET', '/host/diskpool')
-        self.assertGreater(pool['disk_total'], 40000)
+        # 16 volumes of a 3390-54 (65,520 cylinders of 737,280 bytes).
+        self.assertAlmostEqual(16 * 65520 * 737280 / 2 ** 30,
+                               pool['disk_total'], delta=1)
 
     def test_rest_calls_are_counted(self):
         self.lab.zvm.reset_rest_calls()

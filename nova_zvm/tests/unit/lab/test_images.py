@@ -76,7 +76,8 @@ class TestImages(base.LabTestCase):
 
         self.assertEqual(500, status)
         self.assertEqual((300, 3), (env['overallRC'], env['rs']))
-        self.assertIn('larger than the target disk', env['errmsg'])
+        self.assertIn('Target disk is too small for specified image',
+                      env['errmsg'])
         self.assertNotIn('image', self.user(userid)['minidisks']['0100'])
 
     def test_capture_writes_image_with_valid_header(self):
@@ -94,7 +95,7 @@ class TestImages(base.LabTestCase):
                                               % self.lab.state_dir}})
         data = self.conn.download(exported['image_path'].replace(
             'file://', ''))
-        self.assertEqual(('z/VM CKD Disk Image:', 4370, 'CYL'),
+        self.assertEqual(('xCAT CKD Disk Image:', 4370, 'CYL'),
                          base.read_header(data))
         # Captured from a running guest: stopped for the copy, restarted.
         self.assertEqual('on', self.user(userid)['power'])
@@ -151,7 +152,7 @@ class TestRemoteHostCopies(base.LabTestCase):
         self.conn.ok('PUT', '/images/img-scp', {'location': {
             'dest_url': 'file://' + dest, 'remote_host': 'nova@127.0.0.1'}})
         with open(dest, 'rb') as f:
-            self.assertEqual(('z/VM CKD Disk Image:', 1000, 'CYL'),
+            self.assertEqual(('xCAT CKD Disk Image:', 1000, 'CYL'),
                              base.read_header(f.read()))
 
         userid = self.new_userid()

@@ -90,8 +90,10 @@ class HostTestCase(driver_base.DriverTestCase):
         self.assertEqual({'total': host['memory_mb'], 'reserved': 4096,
                           'min_unit': 1, 'max_unit': 65536, 'step_size': 1,
                           'allocation_ratio': 1.5}, inv[orc.MEMORY_MB])
+        # No instance disk is larger than one volume (a 3390-54 of 65,520
+        # cylinders: 44 whole GiB), however large the pool.
         self.assertEqual({'total': pool['disk_total'], 'reserved': 11,
-                          'min_unit': 1, 'max_unit': pool['disk_total'],
+                          'min_unit': 1, 'max_unit': 44,
                           'step_size': 1, 'allocation_ratio': 1.0},
                          inv[orc.DISK_GB])
         self.assertIn('HW_ARCH_S390X', tree.data(node).traits)
@@ -133,6 +135,14 @@ class HostTestCase(driver_base.DriverTestCase):
         calls = self.lab.zvm.rest_calls()
         self.assertEqual(1, len(_host_info_calls(calls)))
         self.assertEqual(1, calls.count('GET /host/diskpool'))
+        # The pool's volumes once a cycle; each volume's size only once.
+        self.assertEqual(1, len([c for c in calls if c.startswith(
+            'GET /host/diskpool_volumes')]))
+        driver._host_stats._taken_at -= 3600
+        self.lab.zvm.reset_rest_calls()
+        driver.get_available_resource(node)
+        self.assertEqual([], [c for c in self.lab.zvm.rest_calls()
+                              if c.startswith('GET /host/volume')])
 
     def test_next_cycle_asks_again(self):
         driver = self.new_driver()

@@ -24,6 +24,7 @@ from oslo_utils import uuidutils
 import testtools
 
 from nova_zvm import exception as zvm_exception
+from nova_zvm.lab import images as lab_images
 from nova_zvm.tests.unit.virt import driver_base
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
@@ -34,7 +35,8 @@ from nova_zvm.virt import spawn
 CONF = spawn_base.CONF
 
 # What the connector parses in an image file's first 48 bytes.
-_HEADER = re.compile(rb'^z/VM (CKD|FBA) Disk Image:')
+# The tags z/VM's unpackdiskimage accepts (feilong zthin-parts).
+_HEADER = re.compile(rb'^xCAT (CKD|FBA) Disk Image:')
 
 
 def _files(root):
@@ -160,6 +162,10 @@ class TestSnapshot(SnapshotTestCase):
         # the unit at 33-35.
         self.assertGreater(int(data[20:32]), 0)
         self.assertIn(data[33:36], (b'CYL', b'BLK'))
+        # unpackdiskimage's parser: HLen at 37, one 512-byte header block.
+        self.assertIsNotNone(lab_images.parse_header(data))
+        self.assertEqual(b' HLen: 0055', data[36:47])
+        self.assertEqual(b' ' * (512 - 55), data[55:512])
         self.assertEqual('raw', record['disk_format'])
         self.assertEqual('bare', record['container_format'])
         self.assertEqual('active', record['status'])
