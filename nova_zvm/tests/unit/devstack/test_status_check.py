@@ -57,7 +57,7 @@ class TestStatusCheck(test_plugin.DevstackPluginTestCase):
         options.update(zvm)
         with open(self.nova_cpu_conf, 'w') as conf:
             conf.write('[DEFAULT]\ncompute_driver = nova_zvm.ZVMDriver\n'
-                       'instance_name_template = zvm%05x\n'
+                       'instance_name_template = z%07x\n'
                        'force_config_drive = True\n[zvm]\n')
             for option, value in options.items():
                 conf.write('%s = %s\n' % (option, value))
