@@ -21,16 +21,16 @@ threading mode in the test process must not reach into the server.
 
 import json
 import os
-import select
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 import fixtures
 import requests
+
+from nova_zvm.lab import readiness
 
 START_TIMEOUT = 30.0
 CONTROL_TIMEOUT = 30.0
@@ -186,21 +186,10 @@ class LabFixture(fixtures.Fixture):
         self.zvm = ZVMControl(self.control_url)
 
     def _wait_ready(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        out = self.process.stdout
-        buf = b''
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([out], [], [], 0.2)
-            if ready:
-                chunk = os.read(out.fileno(), 65536)
-                if not chunk:
-                    break
-                buf += chunk
-                for line in buf.decode(errors='replace').splitlines():
-                    if line.startswith('NOVA_ZVM_LAB_READY '):
-                        return json.loads(line.split(' ', 1)[1])
-            elif self.process.poll() is not None:
-                break
+        info = readiness.ready_line(self.process, 'NOVA_ZVM_LAB_READY ',
+                                    START_TIMEOUT)
+        if info is not None:
+            return json.loads(info)
         raise LabError('the lab did not start (exit code %s); see %s:\n%s'
                        % (self.process.poll(), self.log_file,
                           self._log_tail()))

@@ -27,7 +27,6 @@ This module imports neither nova nor neutron at module level.
 
 import importlib.metadata
 import os
-import select
 import shutil
 import signal
 import socketserver
@@ -40,6 +39,8 @@ from wsgiref import simple_server
 
 import fixtures
 import requests
+
+from nova_zvm.lab import readiness
 
 START_TIMEOUT = 120.0
 READY = 'NOVA_ZVM_NEUTRON_READY '
@@ -157,21 +158,9 @@ class NeutronServerFixture(fixtures.Fixture):
         self.addCleanup(self.session.close)
 
     def _wait_ready(self):
-        deadline = time.monotonic() + START_TIMEOUT
-        out = self.process.stdout
-        buf = b''
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([out], [], [], 0.2)
-            if ready:
-                chunk = os.read(out.fileno(), 65536)
-                if not chunk:
-                    break
-                buf += chunk
-                for line in buf.decode(errors='replace').splitlines():
-                    if line.startswith(READY):
-                        return int(line[len(READY):])
-            elif self.process.poll() is not None:
-                break
+        port = readiness.ready_line(self.process, READY, START_TIMEOUT)
+        if port is not None:
+            return int(port)
         raise NeutronServerError(
             'neutron-server did not start (exit code %s); see %s:\n%s' % (
                 self.process.poll(), self.state_dir, self._log_tail()))

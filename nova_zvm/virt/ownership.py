@@ -33,13 +33,10 @@ handler of ``guest_create`` drops the ``comments`` field and no other call
 writes data a later call reads back.
 """
 
-import os
-import threading
-
 from oslo_log import log as logging
-from oslo_utils import fileutils
 
 from nova_zvm import conf
+from nova_zvm.virt import records
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -52,54 +49,30 @@ class OwnerRegistry(object):
     """Userid -> instance uuid records of the guests this host created."""
 
     def __init__(self, path=None):
-        self._path = path
-        self._lock = threading.Lock()
+        self._records = records.UseridRecords('owners', path=path)
 
     @property
     def path(self):
-        return self._path or os.path.join(CONF.instances_path, 'nova-zvm',
-                                          'owners')
-
-    def _record(self, userid):
-        return os.path.join(self.path, userid.upper())
+        return self._records.path
 
     def get(self, userid):
         """The uuid recorded for ``userid``, or None."""
-        try:
-            with open(self._record(userid)) as f:
-                return f.read().strip() or None
-        except FileNotFoundError:
-            return None
+        return self._records.read(userid) or None
 
     def set(self, userid, uuid):
-        with self._lock:
-            fileutils.ensure_tree(self.path, mode=0o700)
-            tmp = self._record(userid) + '.tmp'
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, 'w') as f:
-                f.write(uuid + '\n')
-            os.replace(tmp, self._record(userid))
+        self._records.write(userid, uuid)
 
     def discard(self, userid, uuid=None):
         """Remove the record (only if it names ``uuid``, when given)."""
-        with self._lock:
-            if uuid is not None and self.get(userid) not in (None, uuid):
-                return
-            fileutils.delete_if_exists(self._record(userid))
+        self._records.remove(userid, only_if=uuid)
 
     def records(self):
         """``{USERID: uuid}`` of every record."""
-        try:
-            names = os.listdir(self.path)
-        except FileNotFoundError:
-            return {}
         found = {}
-        for name in names:
-            if name.endswith('.tmp'):
-                continue
-            uuid = self.get(name)
+        for userid in self._records.userids():
+            uuid = self.get(userid)
             if uuid:
-                found[name] = uuid
+                found[userid] = uuid
         return found
 
     def check(self, instance, userid):

@@ -27,7 +27,6 @@ only. Three things are built on that here:
 """
 
 import json
-import os
 import threading
 import time
 
@@ -35,11 +34,11 @@ from nova.compute import power_state
 from nova import exception as nova_exception
 from nova.virt import hardware
 from oslo_log import log as logging
-from oslo_utils import fileutils
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import logoff
+from nova_zvm.virt import records
 from nova_zvm.virt import userid as zvm_userid
 
 CONF = conf.CONF
@@ -219,29 +218,16 @@ class PauseRegistry(object):
     """
 
     def __init__(self, path=None):
-        self._path = path
-        self._lock = threading.Lock()
-
-    @property
-    def path(self):
-        return self._path or os.path.join(CONF.instances_path, 'nova-zvm',
-                                          'paused')
-
-    def _marker(self, userid):
-        return os.path.join(self.path, userid)
+        self._markers = records.UseridRecords('paused', path=path)
 
     def add(self, userid):
-        with self._lock:
-            fileutils.ensure_tree(self.path)
-            with open(self._marker(userid), 'w'):
-                pass
+        self._markers.write(userid)
 
     def discard(self, userid):
-        with self._lock:
-            fileutils.delete_if_exists(self._marker(userid))
+        self._markers.remove(userid)
 
     def __contains__(self, userid):
-        return os.path.exists(self._marker(userid))
+        return userid in self._markers
 
 
 def nova_state(connector_state, paused):

@@ -12,6 +12,8 @@
 
 """Spawn on the lab: what ends up on the fake z/VM."""
 
+import os
+
 from nova import exception as nova_exception
 
 from nova_zvm import exception as zvm_exception
@@ -91,7 +93,8 @@ class TestSpawn(spawn_base.SpawnTestCase):
         # the local copy is gone once uploaded
         self.assertFalse(configdrive.local_path(inst) in self.local_files())
         # Nothing else but the guest's ownership record.
-        self.assertEqual([ownership.OwnerRegistry()._record(inst.name)],
+        owners = ownership.OwnerRegistry().path
+        self.assertEqual([os.path.join(owners, inst.name.upper())],
                          self.local_files())
 
     def test_power_on_false_leaves_it_off(self):
