@@ -172,7 +172,16 @@ class Lab(object):
 
     def __init__(self, state_dir, host='127.0.0.1', port=0, auth='token',
                  tls=False, latency=None, disk_pools=None, vswitches=None,
-                 user_profile='OSDFLT', log_level='INFO', settings=None):
+                 user_profile='OSDFLT', log_level='INFO', settings=None,
+                 members=1, member_of=None, member_name=None):
+        # SSI (ssi.py, member.py): this process owns a cluster of
+        # ``members``, or is member ``member_name`` of the lab whose
+        # control API is ``member_of``.
+        self.members = int(members)
+        self.member_of = member_of
+        self.member_name = member_name
+        self.cluster = None
+        self.member_procs = None
         self.paths = state_paths(os.path.abspath(state_dir))
         self.host = host
         self.port = port
@@ -208,11 +217,54 @@ class Lab(object):
         conf = load_zvmsdk(p)
         self.zvm.spool_dir = p['spool']
         from nova_zvm.lab import boundary
-        dispatcher = boundary.Dispatcher(self.zvm, p)
-        boundary.install(dispatcher, self.zvm, p)
+        dispatcher, files_zvm = self._dispatcher()
+        boundary.install(dispatcher, files_zvm, p)
         compat.install()
         self._start_sdkserver(conf)
         self._start_wsgi()
+        if self.cluster is not None:
+            self._start_members()
+
+    def _dispatcher(self):
+        from nova_zvm.lab import boundary
+        if self.member_of:
+            from nova_zvm.lab import member
+            return (member.RemoteDispatcher(self.member_of, self.member_name),
+                    member.RemoteHost(self.member_of, self.member_name))
+        if self.members > 1:
+            from nova_zvm.lab import ssi
+            self.cluster = ssi.Cluster(self.zvm, self.members)
+            return (self.cluster.dispatcher(self.cluster.first.name,
+                                            self.paths), self.zvm)
+        return boundary.Dispatcher(self.zvm, self.paths), self.zvm
+
+    def _start_members(self):
+        from nova_zvm.lab import member
+        first = self.cluster.first
+        first.info = {'url': self.url, 'token_file': self.token_file,
+                      'ca_file': self.cert_file,
+                      'state_dir': self.paths['state'], 'pid': os.getpid()}
+        self.member_procs = member.MemberProcesses(self)
+        others = sorted((m for m in self.cluster.members.values()
+                         if m is not first), key=lambda m: m.slot)
+        self.member_procs.start(others, self.info()['control_url'])
+
+    def control_route(self, method, parts, data):
+        """The SSI part of the control API (None: not an SSI call)."""
+        if self.cluster is None:
+            return None
+        from nova_zvm.lab import member
+        return member.control_route(self, method, parts, data)
+
+    def stop_member_connector(self, member):
+        """A failed member's connector stops answering."""
+        if member is self.cluster.first:
+            if self.httpd is not None:
+                self.httpd.shutdown()
+                self.httpd.server_close()
+                self.httpd = None
+        else:
+            self.member_procs.stop(member.name)
 
     def _start_sdkserver(self, conf):
         from zvmsdk import sdkserver
@@ -297,7 +349,18 @@ class Lab(object):
                     self.control_httpd.server_address[1]),
                 'pid': os.getpid()}
 
+    def ssi_info(self):
+        """info() plus, in an SSI lab, each member's connector."""
+        info = self.info()
+        if self.cluster is not None:
+            info['members'] = [
+                dict(m.info or {}, name=m.name) for m in sorted(
+                    self.cluster.members.values(), key=lambda m: m.slot)]
+        return info
+
     def stop(self):
+        if self.member_procs is not None:
+            self.member_procs.stop()
         for httpd in (self.httpd, self.control_httpd):
             if httpd is not None:
                 httpd.shutdown()
@@ -306,4 +369,4 @@ class Lab(object):
             self.sdkserver.server_socket.close()
 
     def ready_line(self):
-        return 'NOVA_ZVM_LAB_READY ' + json.dumps(self.info())
+        return 'NOVA_ZVM_LAB_READY ' + json.dumps(self.ssi_info())
