@@ -13,10 +13,18 @@
 
 """An SSI lab: two members, each with its own Cloud Connector."""
 
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import types
 
 import requests
+import testtools
 
+from nova_zvm.lab import fixture
 from nova_zvm.tests.unit.lab import base
 
 M1, M2 = 'ZVMLAB01', 'ZVMLAB02'
@@ -243,3 +251,46 @@ class TestFailedMember(SSITestCase):
         self.assertIn('member_state = Down', self.c1.ok('GET', '/host/ssi'))
         # The shared directory keeps the guest for an evacuation.
         self.assertIn('0100', self.user(on_2)['minidisks'])
+
+
+class TestCommand(testtools.TestCase):
+
+    def test_members_2_prints_both_connectors_and_their_tokens(self):
+        state = tempfile.mkdtemp(prefix='nova-zvm-lab-cli-')
+        self.addCleanup(shutil.rmtree, state, True)
+        env = {k: v for k, v in os.environ.items()
+               if k not in fixture.PROXY_VARIABLES}
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'nova_zvm.lab', '--members', '2',
+             '--state-dir', state], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True, env=env)
+        self.addCleanup(self._kill, proc)
+        # Header, then per member its URL and token file.
+        lines = [proc.stdout.readline().strip() for _ in range(5)]
+        self.assertEqual('nova-zvm lab: SSI cluster of 2 members', lines[0])
+        session = requests.Session()
+        session.trust_env = False
+        for name, url_line, token_line in ((M1, lines[1], lines[2]),
+                                           (M2, lines[3], lines[4])):
+            self.assertTrue(url_line.startswith('member %s: ' % name),
+                            lines)
+            url = url_line.rsplit(' ', 1)[1]
+            with open(token_line.rsplit(' ', 1)[1]) as f:
+                admin = f.read()
+            r = session.post(url + '/token', timeout=10,
+                             headers={'X-Admin-Token': admin})
+            self.assertEqual(200, r.status_code)
+            host = session.get(url + '/host', timeout=10, headers={
+                'X-Auth-Token': r.headers['X-Auth-Token']}).json()
+            self.assertEqual(name, host['output']['zvm_host'])
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(0, proc.wait(20))
+        self.assertRaises(requests.ConnectionError, session.get,
+                          url + '/', timeout=5)
+
+    @staticmethod
+    def _kill(proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
