@@ -106,5 +106,8 @@ SSI (issue 12): ``LabFixture(members=N)`` / ``--members N`` is a cluster of
 N members sharing one directory, each with its own connector; there
 ``SSI_Query`` and ``VMRELOCATE`` work (``ssi``: members and relocation;
 ``member``: the member processes and their command channel). With one
-member (the default) nothing changes.
+member (the default) nothing changes. FCP: ``fcp`` (devices, WWPN query,
+dedicate), ``storage`` (the SAN array: LUNs, host mappings), ``scsi``
+(the guest running the connector's attach/detach scripts); ``stats``
+(CPU time, memory and NIC byte counters that grow).
 """

@@ -124,6 +124,43 @@ class ZVMControl(object):
     def release_entry(self, userid):
         self._call('POST', 'users/%s/release' % userid.upper(), {})
 
+    # -- FCP devices and the storage array ----------------------------------
+    def storage(self):
+        """The array: {'luns': [...], 'mappings': {initiator: [t/lun]}}."""
+        return self._call('GET', 'storage')
+
+    def create_lun(self, target_wwpn, lun, size_gb=1, image=None):
+        """Create a LUN on the array.
+
+        ``image`` (an OS name) makes it bootable once refresh_bootmap has
+        written its bootmap.
+        """
+        return self._call('POST', 'storage/luns', {
+            'target_wwpn': target_wwpn, 'lun': lun, 'size_gb': size_gb,
+            'image': image})
+
+    def map_lun(self, initiators, target_wwpn, lun):
+        """Let the initiator WWPNs (FCP devices' NPIV ports) see it."""
+        return self._call('POST', 'storage/mappings', {
+            'initiators': initiators, 'target_wwpn': target_wwpn,
+            'lun': lun})
+
+    def unmap_lun(self, initiators, target_wwpn, lun):
+        return self._call('DELETE', 'storage/mappings', {
+            'initiators': initiators, 'target_wwpn': target_wwpn,
+            'lun': lun})
+
+    def fcps(self):
+        """The (first) system's FCP devices: chpid, WWPNs, owner."""
+        return self._call('GET', 'fcps')
+
+    def volumes(self, userid):
+        """A guest's DEDICATE lines, FCPs and the SCSI disks its OS sees.
+
+        ``scsi_disks`` is keyed by the udev link (mount point) name.
+        """
+        return self._call('GET', 'users/%s/volumes' % userid.upper())
+
     # -- SSI (a LabFixture with members > 1) --------------------------------
     def members(self):
         """The cluster: {'ssi_name', 'members': {name: view + guests}}."""
@@ -133,9 +170,9 @@ class ZVMControl(object):
         return self._call('GET', 'members/%s' % name.upper())
 
     def set_member(self, name, **changes):
-        """Change a member: memory, devices, vswitches, grants.
+        """Change a member: memory, FCPs, vswitches, grants.
 
-        ``memory_mb``; ``devices`` (the rdevs it can dedicate);
+        ``memory_mb``; ``fcps_offline`` (its FCP rdevs now offline);
         ``vswitches`` to add, ``remove_vswitches``; ``grants``
         ({vswitch: [userid]}, made outside the member's connector).
         """

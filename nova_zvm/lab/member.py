@@ -136,8 +136,10 @@ def control_route(lab, method, parts, data):
         with cluster.zvm.lock:
             if 'memory_mb' in data:
                 member.host['memory_mb'] = int(data['memory_mb'])
-            if 'devices' in data:
-                member.devices = {d.upper() for d in data['devices']}
+            for rdev, dev in member.fcps.items():
+                if 'fcps_offline' in data:
+                    dev['offline'] = rdev in {
+                        d.upper() for d in data['fcps_offline']}
             for name in data.get('vswitches', []):
                 member.vswitches.setdefault(name.upper(), {'grants': {}})
             # Grants made outside this member's connector (SYSTEM CONFIG,
@@ -149,6 +151,49 @@ def control_route(lab, method, parts, data):
             for name in data.get('remove_vswitches', []):
                 member.vswitches.pop(name.upper(), None)
         return '200 OK', member.view()
+    return None
+
+
+def volume_route(lab, method, parts, data):
+    """``/_lab/storage...``, ``/_lab/fcps``, ``/_lab/users/<id>/volumes``."""
+    zvm = lab.zvm
+    array = getattr(zvm, 'storage', None)
+    if array is None or not parts:
+        return None
+    if parts == ['storage'] and method == 'GET':
+        return '200 OK', array.state()
+    if parts == ['storage', 'luns'] and method == 'POST':
+        array.create_lun(data['target_wwpn'], data['lun'],
+                         data.get('size_gb', 1), data.get('image'))
+        return '200 OK', array.state()
+    if parts == ['storage', 'mappings'] and method in ('POST', 'DELETE'):
+        change = array.map if method == 'POST' else array.unmap
+        change(data['initiators'], data['target_wwpn'], data['lun'])
+        return '200 OK', array.state()
+    if parts == ['fcps'] and method == 'GET':
+        # This (first) system's FCP devices with their owners.
+        from nova_zvm.lab import fcp
+        view = zvm
+        if lab.cluster is not None:
+            view = lab.cluster.dispatcher(lab.cluster.first.name,
+                                          lab.paths).zvm
+        with zvm.lock:
+            return '200 OK', {r: dict(d, owner=fcp.owner(view, r))
+                              for r, d in zvm.fcps.items()}
+    if (len(parts) == 3 and parts[0] == 'users' and parts[2] == 'volumes'
+            and method == 'GET'):
+        from nova_zvm.lab import fcp
+        with zvm.lock:
+            user = zvm.get_user(parts[1])
+            if user is None:
+                return '404 Not Found', {'error': 'no user %s' % parts[1]}
+            return '200 OK', {
+                'dedicate': [list(p) for p in fcp.dedicated(user)],
+                'attached': dict(user.get('attached') or {}),
+                'scsi_disks': dict(user.get('scsi_disks') or {}),
+                'zvmguestconfigure_exit': user.get(
+                    'zvmguestconfigure_exit'),
+                'booted_from': user.get('booted_from')}
     return None
 
 

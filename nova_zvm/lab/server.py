@@ -231,12 +231,23 @@ class Lab(object):
             from nova_zvm.lab import member
             return (member.RemoteDispatcher(self.member_of, self.member_name),
                     member.RemoteHost(self.member_of, self.member_name))
+        from nova_zvm.lab import fcp
+        from nova_zvm.lab import scsi
+        from nova_zvm.lab import stats
+        from nova_zvm.lab import storage
+        # FCP devices and the SAN behind them (issue 12).
+        self.zvm.storage = storage.StorageArray()
+        self.zvm.fcps = fcp.default_devices(1)
         if self.members > 1:
             from nova_zvm.lab import ssi
             self.cluster = ssi.Cluster(self.zvm, self.members)
             return (self.cluster.dispatcher(self.cluster.first.name,
                                             self.paths), self.zvm)
-        return boundary.Dispatcher(self.zvm, self.paths), self.zvm
+        dispatcher = boundary.Dispatcher(self.zvm, self.paths)
+        fcp.install(dispatcher)
+        scsi.install(dispatcher, self.zvm.storage)
+        stats.install(dispatcher)
+        return dispatcher, self.zvm
 
     def _start_members(self):
         from nova_zvm.lab import member
@@ -250,11 +261,12 @@ class Lab(object):
         self.member_procs.start(others, self.info()['control_url'])
 
     def control_route(self, method, parts, data):
-        """The SSI part of the control API (None: not an SSI call)."""
-        if self.cluster is None:
-            return None
+        """Storage, FCP and SSI control calls (None: not one of them)."""
         from nova_zvm.lab import member
-        return member.control_route(self, method, parts, data)
+        found = member.volume_route(self, method, parts, data)
+        if found is None and self.cluster is not None:
+            found = member.control_route(self, method, parts, data)
+        return found
 
     def stop_member_connector(self, member):
         """A failed member's connector stops answering."""

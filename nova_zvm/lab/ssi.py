@@ -37,7 +37,10 @@ import re
 import shlex
 
 from nova_zvm.lab import boundary
+from nova_zvm.lab import fcp
+from nova_zvm.lab import scsi
 from nova_zvm.lab import smcli
+from nova_zvm.lab import stats
 from nova_zvm.lab import zvm as fake_zvm
 
 SMAPIError = smcli.SMAPIError
@@ -63,8 +66,8 @@ class Member(object):
         self.slot = slot
         self.host = dict(host, system_name=name, ssi_name=SSI_NAME)
         self.vswitches = vswitches
-        # Real devices this member can dedicate (e.g. FCP subchannels).
-        self.devices = set()
+        # This member's FCP subchannels (fcp.py), unique NPIV WWPNs.
+        self.fcps = fcp.default_devices(slot)
         self.failed = False
         # The member's connector: {'url', 'token_file', ...} once started.
         self.info = None
@@ -72,7 +75,8 @@ class Member(object):
     def view(self):
         return {'name': self.name, 'slot': self.slot,
                 'memory_mb': self.host['memory_mb'],
-                'devices': sorted(self.devices),
+                'fcps_offline': sorted(r for r, d in self.fcps.items()
+                                       if d['offline']),
                 'failed': self.failed,
                 'vswitches': {n: {'grants': sorted(v['grants'])}
                               for n, v in self.vswitches.items()},
@@ -87,7 +91,8 @@ class MemberZVM(object):
 
     def __init__(self, shared, member):
         self.__dict__.update(_shared=shared, member=member,
-                             host=member.host, vswitches=member.vswitches)
+                             host=member.host, vswitches=member.vswitches,
+                             fcps=member.fcps)
 
     def __getattr__(self, name):
         return getattr(self._shared, name)
@@ -128,6 +133,9 @@ class MemberDispatcher(boundary.Dispatcher):
             return out
 
         smapi.do_Image_Activate = do_Image_Activate
+        fcp.install(self)
+        scsi.install(self, cluster.zvm.storage)
+        stats.install(self)
 
     def elsewhere(self, userid):
         where = self.cluster.where(userid)
@@ -184,6 +192,7 @@ class Cluster(object):
         first = self.members[NAME_FORMAT % 1]
         zvm.host.update(first.host)
         first.host = zvm.host
+        zvm.fcps = first.fcps
         self.dispatchers = {}
 
     @property
@@ -287,20 +296,15 @@ class Cluster(object):
             reasons.append('HCPRLI1947I %s has too little storage available '
                            '(%d MB needed, %d MB free)'
                            % (dest_name, memory, free))
-        for vdev, rdev in dedicated(user):
-            owner = self.device_owner(dest_name, rdev)
-            if rdev not in dest.devices or owner not in (None, userid):
+        dest_view = MemberZVM(self.zvm, dest)
+        for vdev, rdev in sorted((user.get('attached') or {}).items()):
+            dev = dest.fcps.get(rdev)
+            if dev is None or dev['offline'] or fcp.owner(
+                    dest_view, rdev) not in (None, userid):
                 reasons.append('HCPRLE1948I dedicated device %s (virtual '
                                '%s) is not available on %s'
                                % (rdev, vdev, dest_name))
         return [head] + reasons if reasons else []
-
-    def device_owner(self, member_name, rdev):
-        """The guest logged on at the member that has rdev dedicated."""
-        for uid in self.guests_at(member_name):
-            if rdev in [r for _v, r in dedicated(self.zvm.users[uid])]:
-                return uid
-        return None
 
     # -- failures ----------------------------------------------------------
     def fail(self, name):
@@ -319,13 +323,3 @@ class Cluster(object):
             return {'ssi_name': SSI_NAME,
                     'members': {n: dict(m.view(), guests=self.guests_at(n))
                                 for n, m in self.members.items()}}
-
-
-def dedicated(user):
-    """(vdev, rdev) pairs from the entry's DEDICATE statements."""
-    out = []
-    for line in user.get('directory_extra') or []:
-        words = line.upper().split()
-        if len(words) >= 3 and words[0] == 'DEDICATE':
-            out.append((words[1], words[2]))
-    return out

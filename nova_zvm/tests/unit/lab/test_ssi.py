@@ -204,6 +204,33 @@ class TestSSICluster(SSITestCase):
         self.assertRefused(self.c1, userid, M2, '%s has too little storage'
                            % M2)
 
+    def test_relocate_refused_when_a_dedicated_fcp_is_offline_there(self):
+        userid = self.new_userid('S')
+        self.c1.create_guest(userid)
+        self.c1.action(userid, 'start')
+        tmpl = self.c1.ok('POST', '/volumes/fcptemplates', {
+            'name': 'ssi-%s' % userid, 'fcp_devices': '1a00-1a07;1b00-1b07'})
+        conn = self.c1.ok('GET', '/volumes/conn/%s' % userid, {'info': {
+            'reserve': True,
+            'fcp_template_id': tmpl['fcp_template']['id']}})
+        target, lun = '500507680b21ac41', '0x0001000000000000'
+        self.lab.zvm.create_lun(target, lun)
+        self.lab.zvm.map_lun(conn['wwpns'], target, lun)
+        self.c1.ok('POST', '/guests/volumes', {'info': {'connection': {
+            'assigner_id': userid, 'zvm_fcp': conn['zvm_fcp'],
+            'target_wwpn': ['0x' + target], 'target_lun': lun,
+            'os_version': 'rhel8.6', 'multipath': 'true',
+            'mount_point': '/dev/sdz', 'is_root_volume': False}}})
+        self.assertIn('sdz', self.lab.zvm.volumes(userid)['scsi_disks'])
+        rdev = conn['zvm_fcp'][0].upper()
+        self.lab.zvm.set_member(M2, fcps_offline=[rdev])
+        self.addCleanup(self.lab.zvm.set_member, M2, fcps_offline=[])
+        self.assertRefused(self.c1, userid, M2, 'dedicated device %s' % rdev)
+        # With the device back online there, nothing stands in the way.
+        self.lab.zvm.set_member(M2, fcps_offline=[])
+        status, env = self.migrate(self.c1, userid, M2, 'test')
+        self.assertEqual(200, status, env)
+
     def test_relocate_refused_when_not_logged_on_here(self):
         userid = self.new_userid('S')
         self.c1.create_guest(userid)
