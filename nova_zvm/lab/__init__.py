@@ -109,5 +109,6 @@ N members sharing one directory, each with its own connector; there
 member (the default) nothing changes. FCP: ``fcp`` (devices, WWPN query,
 dedicate), ``storage`` (the SAN array: LUNs, host mappings), ``scsi``
 (the guest running the connector's attach/detach scripts); ``stats``
-(CPU time, memory and NIC byte counters that grow).
+(CPU time, memory and NIC byte counters that grow); ``guestnet`` (the
+guest applying a punched network doscript).
 """

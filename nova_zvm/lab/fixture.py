@@ -157,7 +157,9 @@ class ZVMControl(object):
     def volumes(self, userid):
         """A guest's DEDICATE lines, FCPs and the SCSI disks its OS sees.
 
-        ``scsi_disks`` is keyed by the udev link (mount point) name.
+        ``scsi_disks`` is keyed by the udev link (mount point) name;
+        ``network`` holds the interfaces the guest OS configured from the
+        connector's network doscripts, by device name ('enc1000').
         """
         return self._call('GET', 'users/%s/volumes' % userid.upper())
 

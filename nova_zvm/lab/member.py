@@ -193,7 +193,8 @@ def volume_route(lab, method, parts, data):
                 'scsi_disks': dict(user.get('scsi_disks') or {}),
                 'zvmguestconfigure_exit': user.get(
                     'zvmguestconfigure_exit'),
-                'booted_from': user.get('booted_from')}
+                'booted_from': user.get('booted_from'),
+                'network': dict(user.get('guest_network') or {})}
     return None
 
 

@@ -30,6 +30,7 @@ parses.
 import os
 import re
 
+from nova_zvm.lab import guestnet
 from nova_zvm.lab import zvm as fake_zvm
 
 START = 'systemctl start zvmguestconfigure.service'
@@ -87,6 +88,10 @@ def run_config(zvm, array, userid, user):
     """zvmguestconfigure: run the volume scripts in the reader."""
     code = 0
     for f in zvm.reader(userid):
+        if f.get('path') and f['name'].endswith('.doscript') and (
+                guestnet.apply(user, f['path'])):
+            zvm.spool.pop(f['id'], None)
+            continue
         v = _script_vars(f['path']) if f.get('path') else None
         if v is None:
             continue
