@@ -205,7 +205,8 @@ class MemberProcesses(object):
         self.lab = lab
         self.procs = {}
 
-    def start(self, members, control_url):
+    def spawn(self, members, control_url):
+        """Start the member processes (``wait`` collects their info)."""
         logs = []
         for member in members:
             state_dir = os.path.join(self.lab.paths['state'], 'members',
@@ -227,12 +228,13 @@ class MemberProcesses(object):
             self.procs[member.name] = subprocess.Popen(
                 cmd, stdout=subprocess.PIPE, stderr=log,
                 stdin=subprocess.DEVNULL, cwd=state_dir)
-        try:
-            for member in members:
-                member.info = self._wait_ready(member.name)
-        finally:
-            for log in logs:
-                log.close()
+        # Each child has its own copy of its log's descriptor.
+        for log in logs:
+            log.close()
+
+    def wait(self, members):
+        for member in members:
+            member.info = self._wait_ready(member.name)
 
     def _wait_ready(self, name):
         proc = self.procs[name]

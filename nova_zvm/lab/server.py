@@ -214,16 +214,22 @@ class Lab(object):
         # staging): keep them in the state dir too.
         os.environ['TMPDIR'] = p['tmp']
         tempfile.tempdir = p['tmp']
-        conf = load_zvmsdk(p)
         self.zvm.spool_dir = p['spool']
-        from nova_zvm.lab import boundary
+        # No zvmsdk import yet: the lab's emulation does not need it.
         dispatcher, files_zvm = self._dispatcher()
+        if self.cluster is not None:
+            # The other members' connectors start (and reach this fake
+            # z/VM over the control API) while this one loads.
+            self._start_control(control.ControlApp(self))
+            self._spawn_members()
+        conf = load_zvmsdk(p)
+        from nova_zvm.lab import boundary
         boundary.install(dispatcher, files_zvm, p)
         compat.install()
         self._start_sdkserver(conf)
         self._start_wsgi()
         if self.cluster is not None:
-            self._start_members()
+            self._wait_members()
 
     def _dispatcher(self):
         from nova_zvm.lab import boundary
@@ -249,16 +255,22 @@ class Lab(object):
         stats.install(dispatcher)
         return dispatcher, self.zvm
 
-    def _start_members(self):
+    def _other_members(self):
+        return sorted((m for m in self.cluster.members.values()
+                       if m is not self.cluster.first), key=lambda m: m.slot)
+
+    def _spawn_members(self):
         from nova_zvm.lab import member
-        first = self.cluster.first
-        first.info = {'url': self.url, 'token_file': self.token_file,
-                      'ca_file': self.cert_file,
-                      'state_dir': self.paths['state'], 'pid': os.getpid()}
         self.member_procs = member.MemberProcesses(self)
-        others = sorted((m for m in self.cluster.members.values()
-                         if m is not first), key=lambda m: m.slot)
-        self.member_procs.start(others, self.info()['control_url'])
+        self.member_procs.spawn(self._other_members(), 'http://127.0.0.1:%d'
+                                % self.control_httpd.server_address[1])
+
+    def _wait_members(self):
+        self.cluster.first.info = {
+            'url': self.url, 'token_file': self.token_file,
+            'ca_file': self.cert_file, 'state_dir': self.paths['state'],
+            'pid': os.getpid()}
+        self.member_procs.wait(self._other_members())
 
     def control_route(self, method, parts, data):
         """Storage, FCP and SSI control calls (None: not one of them)."""
@@ -341,6 +353,9 @@ class Lab(object):
         TLS, so a test process whose ssl module eventlet has patched (TLS
         clients recurse there) can still steer a TLS lab.
         """
+        if self.control_httpd is not None:
+            # An SSI lab starts it early, for its members.
+            return
         httpd = simple_server.make_server(
             '127.0.0.1', 0, control_app, server_class=ThreadingWSGIServer,
             handler_class=QuietHandler)
