@@ -102,4 +102,14 @@ Deviations from the shared contract, and things to know:
   does, unless ``OS_NOVA_DISABLE_EVENTLET_PATCHING=1``), ``requests`` over
   TLS recurses in ``ssl``; the lab's own TLS test runs its client in a
   clean interpreter.
+
+SSI (issue 12): ``LabFixture(members=N)`` / ``--members N`` is a cluster of
+N members sharing one directory, each with its own connector; there
+``SSI_Query`` and ``VMRELOCATE`` work (``ssi``: members and relocation;
+``member``: the member processes and their command channel). With one
+member (the default) nothing changes. FCP: ``fcp`` (devices, WWPN query,
+dedicate), ``storage`` (the SAN array: LUNs, host mappings), ``scsi``
+(the guest running the connector's attach/detach scripts); ``stats``
+(CPU time, memory and NIC byte counters that grow); ``guestnet`` (the
+guest applying a punched network doscript).
 """

@@ -83,6 +83,13 @@ def parse_args(argv):
     p.add_argument('--log-level', default='WARNING',
                    help='log level on stderr (default WARNING); zvmsdk also '
                         'logs to <state dir>/log/zvmsdk.log')
+    p.add_argument('--members', type=int, default=1, metavar='N',
+                   help='SSI cluster of N members sharing one directory, '
+                        'each with its own Cloud Connector (default 1: '
+                        'a single system)')
+    # A member process of an SSI lab (started by the lab itself).
+    p.add_argument('--member-of', metavar='URL', help=argparse.SUPPRESS)
+    p.add_argument('--member-name', metavar='NAME', help=argparse.SUPPRESS)
     p.add_argument('--exit-with-parent', action='store_true',
                    help='stop when the process that started the lab exits '
                         '(used by the test fixture)')
@@ -122,11 +129,24 @@ def main(argv=None):
                      settings=load_settings(args.latency_profile),
                      disk_pools=args.disk_pool, vswitches=args.vswitch,
                      user_profile=args.user_profile,
-                     log_level=args.log_level)
+                     log_level=args.log_level, members=args.members,
+                     member_of=args.member_of, member_name=args.member_name)
     try:
         lab.start()
         if args.ready_json:
             print(lab.ready_line(), flush=True)
+        elif lab.cluster is not None:
+            print('nova-zvm lab: SSI cluster of %d members' % args.members)
+            for m in lab.ssi_info()['members']:
+                print('member %s: Cloud Connector at %s' % (m['name'],
+                                                            m['url']))
+                if m['token_file']:
+                    print('  admin token file: %s' % m['token_file'])
+                if m['ca_file']:
+                    print('  CA file: %s' % m['ca_file'])
+            print('state dir: %s (Ctrl-C to stop)' % state_dir)
+            print('control API: %s/_lab/ (state, members, calls, faults, '
+                  'latency)' % lab.info()['control_url'], flush=True)
         else:
             print('nova-zvm lab: Cloud Connector at %s' % lab.url)
             if lab.token_file:

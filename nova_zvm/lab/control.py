@@ -85,6 +85,10 @@ class ControlApp(object):
             return ok, dict(zvm.settings)
         if key[1] == 'users' and len(parts) == 3 and method == 'POST':
             return self.user_action(parts[1].upper(), parts[2], data)
+        found = getattr(self.lab, 'control_route', lambda *a: None)(
+            method, parts, data)
+        if found is not None:
+            return found
         return '404 Not Found', {'error': 'no control call %s %s'
                                           % (method, '/'.join(parts))}
 

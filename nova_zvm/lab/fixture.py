@@ -124,6 +124,74 @@ class ZVMControl(object):
     def release_entry(self, userid):
         self._call('POST', 'users/%s/release' % userid.upper(), {})
 
+    # -- FCP devices and the storage array ----------------------------------
+    def storage(self):
+        """The array: {'luns': [...], 'mappings': {initiator: [t/lun]}}."""
+        return self._call('GET', 'storage')
+
+    def create_lun(self, target_wwpn, lun, size_gb=1, image=None):
+        """Create a LUN on the array.
+
+        ``image`` (an OS name) makes it bootable once refresh_bootmap has
+        written its bootmap.
+        """
+        return self._call('POST', 'storage/luns', {
+            'target_wwpn': target_wwpn, 'lun': lun, 'size_gb': size_gb,
+            'image': image})
+
+    def map_lun(self, initiators, target_wwpn, lun):
+        """Let the initiator WWPNs (FCP devices' NPIV ports) see it."""
+        return self._call('POST', 'storage/mappings', {
+            'initiators': initiators, 'target_wwpn': target_wwpn,
+            'lun': lun})
+
+    def unmap_lun(self, initiators, target_wwpn, lun):
+        return self._call('DELETE', 'storage/mappings', {
+            'initiators': initiators, 'target_wwpn': target_wwpn,
+            'lun': lun})
+
+    def fcps(self):
+        """The (first) system's FCP devices: chpid, WWPNs, owner."""
+        return self._call('GET', 'fcps')
+
+    def volumes(self, userid):
+        """A guest's DEDICATE lines, FCPs and the SCSI disks its OS sees.
+
+        ``scsi_disks`` is keyed by the udev link (mount point) name;
+        ``network`` holds the interfaces the guest OS configured from the
+        connector's network doscripts, by device name ('enc1000').
+        """
+        return self._call('GET', 'users/%s/volumes' % userid.upper())
+
+    # -- SSI (a LabFixture with members > 1) --------------------------------
+    def members(self):
+        """The cluster: {'ssi_name', 'members': {name: view + guests}}."""
+        return self._call('GET', 'members')
+
+    def member(self, name):
+        return self._call('GET', 'members/%s' % name.upper())
+
+    def set_member(self, name, **changes):
+        """Change a member: memory, FCPs, vswitches, grants.
+
+        ``memory_mb``; ``fcps_offline`` (its FCP rdevs now offline);
+        ``vswitches`` to add, ``remove_vswitches``; ``grants``
+        ({vswitch: [userid]}, made outside the member's connector).
+        """
+        return self._call('PUT', 'members/%s' % name.upper(), changes)
+
+    def logon_at(self, name, userid):
+        """Log a guest on at a member as an operator would (XAUTOLOG).
+
+        Returns {'rc', 'output'}: SMAPI's answer (rc 0: logged on).
+        """
+        return self._call('POST', 'members/%s/logon' % name.upper(),
+                          {'userid': userid})
+
+    def fail_member(self, name):
+        """The member goes down: guests logged off, connector gone."""
+        return self._call('POST', 'members/%s/fail' % name.upper(), {})
+
     def add_console_output(self, userid, text):
         self._call('POST', 'users/%s/console' % userid.upper(),
                    {'text': text})
@@ -134,13 +202,15 @@ class LabFixture(fixtures.Fixture):
 
     Attributes once set up: ``url``, ``token_file`` (None with
     auth='none'), ``ca_file`` (None without TLS), ``zvm`` (ZVMControl),
-    ``state_dir``, ``log_file``.
+    ``state_dir``, ``log_file``; with ``members=N`` (N > 1) an SSI
+    cluster, and ``member_connectors`` lists each member's connector.
     """
 
     def __init__(self, auth='token', tls=False, latency_profile=None,
                  disk_pools=None, vswitches=None, user_profile='OSDFLT',
-                 log_level='INFO'):
+                 log_level='INFO', members=1):
         super().__init__()
+        self.members = members
         self.auth = auth
         self.tls = tls
         self.latency_profile = latency_profile
@@ -168,6 +238,8 @@ class LabFixture(fixtures.Fixture):
             cmd += ['--disk-pool', pool]
         for vsw in self.vswitches or []:
             cmd += ['--vswitch', vsw]
+        if self.members > 1:
+            cmd += ['--members', str(self.members)]
         env = dict(os.environ)
         # The lab's own logs go to its file; nothing must proxy loopback.
         for var in PROXY_VARIABLES:
@@ -184,6 +256,9 @@ class LabFixture(fixtures.Fixture):
         self.ca_file = info['ca_file']
         self.control_url = info['control_url']
         self.zvm = ZVMControl(self.control_url)
+        # SSI: [{'name', 'url', 'token_file', 'ca_file', ...}] per member,
+        # the first being this lab's own url; [] for a single system.
+        self.member_connectors = info.get('members', [])
 
     def _wait_ready(self):
         info = readiness.ready_line(self.process, 'NOVA_ZVM_LAB_READY ',

@@ -172,7 +172,16 @@ class Lab(object):
 
     def __init__(self, state_dir, host='127.0.0.1', port=0, auth='token',
                  tls=False, latency=None, disk_pools=None, vswitches=None,
-                 user_profile='OSDFLT', log_level='INFO', settings=None):
+                 user_profile='OSDFLT', log_level='INFO', settings=None,
+                 members=1, member_of=None, member_name=None):
+        # SSI (ssi.py, member.py): this process owns a cluster of
+        # ``members``, or is member ``member_name`` of the lab whose
+        # control API is ``member_of``.
+        self.members = int(members)
+        self.member_of = member_of
+        self.member_name = member_name
+        self.cluster = None
+        self.member_procs = None
         self.paths = state_paths(os.path.abspath(state_dir))
         self.host = host
         self.port = port
@@ -205,14 +214,81 @@ class Lab(object):
         # staging): keep them in the state dir too.
         os.environ['TMPDIR'] = p['tmp']
         tempfile.tempdir = p['tmp']
-        conf = load_zvmsdk(p)
         self.zvm.spool_dir = p['spool']
+        # No zvmsdk import yet: the lab's emulation does not need it.
+        dispatcher, files_zvm = self._dispatcher()
+        if self.cluster is not None:
+            # The other members' connectors start (and reach this fake
+            # z/VM over the control API) while this one loads.
+            self._start_control(control.ControlApp(self))
+            self._spawn_members()
+        conf = load_zvmsdk(p)
         from nova_zvm.lab import boundary
-        dispatcher = boundary.Dispatcher(self.zvm, p)
-        boundary.install(dispatcher, self.zvm, p)
+        boundary.install(dispatcher, files_zvm, p)
         compat.install()
         self._start_sdkserver(conf)
         self._start_wsgi()
+        if self.cluster is not None:
+            self._wait_members()
+
+    def _dispatcher(self):
+        from nova_zvm.lab import boundary
+        if self.member_of:
+            from nova_zvm.lab import member
+            return (member.RemoteDispatcher(self.member_of, self.member_name),
+                    member.RemoteHost(self.member_of, self.member_name))
+        from nova_zvm.lab import fcp
+        from nova_zvm.lab import scsi
+        from nova_zvm.lab import stats
+        from nova_zvm.lab import storage
+        # FCP devices and the SAN behind them (issue 12).
+        self.zvm.storage = storage.StorageArray()
+        self.zvm.fcps = fcp.default_devices(1)
+        if self.members > 1:
+            from nova_zvm.lab import ssi
+            self.cluster = ssi.Cluster(self.zvm, self.members)
+            return (self.cluster.dispatcher(self.cluster.first.name,
+                                            self.paths), self.zvm)
+        dispatcher = boundary.Dispatcher(self.zvm, self.paths)
+        fcp.install(dispatcher)
+        scsi.install(dispatcher, self.zvm.storage)
+        stats.install(dispatcher)
+        return dispatcher, self.zvm
+
+    def _other_members(self):
+        return sorted((m for m in self.cluster.members.values()
+                       if m is not self.cluster.first), key=lambda m: m.slot)
+
+    def _spawn_members(self):
+        from nova_zvm.lab import member
+        self.member_procs = member.MemberProcesses(self)
+        self.member_procs.spawn(self._other_members(), 'http://127.0.0.1:%d'
+                                % self.control_httpd.server_address[1])
+
+    def _wait_members(self):
+        self.cluster.first.info = {
+            'url': self.url, 'token_file': self.token_file,
+            'ca_file': self.cert_file, 'state_dir': self.paths['state'],
+            'pid': os.getpid()}
+        self.member_procs.wait(self._other_members())
+
+    def control_route(self, method, parts, data):
+        """Storage, FCP and SSI control calls (None: not one of them)."""
+        from nova_zvm.lab import member
+        found = member.volume_route(self, method, parts, data)
+        if found is None and self.cluster is not None:
+            found = member.control_route(self, method, parts, data)
+        return found
+
+    def stop_member_connector(self, member):
+        """A failed member's connector stops answering."""
+        if member is self.cluster.first:
+            if self.httpd is not None:
+                self.httpd.shutdown()
+                self.httpd.server_close()
+                self.httpd = None
+        else:
+            self.member_procs.stop(member.name)
 
     def _start_sdkserver(self, conf):
         from zvmsdk import sdkserver
@@ -277,6 +353,9 @@ class Lab(object):
         TLS, so a test process whose ssl module eventlet has patched (TLS
         clients recurse there) can still steer a TLS lab.
         """
+        if self.control_httpd is not None:
+            # An SSI lab starts it early, for its members.
+            return
         httpd = simple_server.make_server(
             '127.0.0.1', 0, control_app, server_class=ThreadingWSGIServer,
             handler_class=QuietHandler)
@@ -297,7 +376,18 @@ class Lab(object):
                     self.control_httpd.server_address[1]),
                 'pid': os.getpid()}
 
+    def ssi_info(self):
+        """info() plus, in an SSI lab, each member's connector."""
+        info = self.info()
+        if self.cluster is not None:
+            info['members'] = [
+                dict(m.info or {}, name=m.name) for m in sorted(
+                    self.cluster.members.values(), key=lambda m: m.slot)]
+        return info
+
     def stop(self):
+        if self.member_procs is not None:
+            self.member_procs.stop()
         for httpd in (self.httpd, self.control_httpd):
             if httpd is not None:
                 httpd.shutdown()
@@ -306,4 +396,4 @@ class Lab(object):
             self.sdkserver.server_socket.close()
 
     def ready_line(self):
-        return 'NOVA_ZVM_LAB_READY ' + json.dumps(self.info())
+        return 'NOVA_ZVM_LAB_READY ' + json.dumps(self.ssi_info())
