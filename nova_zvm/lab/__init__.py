@@ -55,9 +55,8 @@ emulated on that state: ``smapi`` (with ``smcli``, ``dirmaint``,
 Not emulated (fails loudly, naming the SMAPI function, CP command or
 tool, in the HTTP response and the lab log): creating/deleting/setting
 vswitches (Virtual_Network_Vswitch_Create/Delete_Extended, Set_Extended
-other than grant/revoke/VLAN), Virtual_Network_Vswitch_Query_Byte_Stats
-(guest_inspect_vnics), OSA dedication, FCP/SCSI volumes
-(refresh_bootmap...), live migration (VMRELOCATE), RHCOS deploys. The
+other than grant/revoke/VLAN), OSA dedication, RHCOS deploys and their
+boot from volume, refresh_bootmap's wwid/minfcp options. The
 console and reader are per-lab; no guest OS runs (IUCV commands are
 answered for the ones zvmsdk issues).
 
