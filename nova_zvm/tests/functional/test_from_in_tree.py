@@ -88,7 +88,7 @@ class FromInTreeTest(base.ZVMTestCase):
         self.assertEqual('active',
                          self.glance.show(None, snapshot_id)['status'])
         self.assertTrue(self.glance.image_data(snapshot_id).startswith(
-            b'z/VM CKD Disk Image:'))
+            b'xCAT CKD Disk Image:'))
         self.lab.zvm.add_console_output(userid, 'after the switch\n')
         output = self.api.post_server_action(
             server['id'], {'os-getConsoleOutput': {}})['output']

@@ -55,7 +55,7 @@ class ShelveTest(base.ZVMTestCase):
         self.assertEqual('active', image['status'])
         self.assertEqual('s390x', image['properties']['architecture'])
         self.assertTrue(self.glance.image_data(image['id']).startswith(
-            b'z/VM CKD Disk Image:'))
+            b'xCAT CKD Disk Image:'))
         self.assert_usage_of(server['flavor'])
 
         # Shelve-offload: the guest leaves z/VM, its disks go back to the
