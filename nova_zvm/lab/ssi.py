@@ -100,6 +100,10 @@ class MemberZVM(object):
     def __setattr__(self, name, value):
         setattr(self._shared, name, value)
 
+    def record(self, kind, name):
+        # Faults and latency can target this member's calls only.
+        return self._shared.record(kind, name, member=self.member.name)
+
 
 def _elsewhere_error(userid, member):
     return SMAPIError(200, 12, 'Image %s not active on %s (logged on at '
