@@ -154,7 +154,7 @@ def control_route(lab, method, parts, data):
     return None
 
 
-def _member_name(lab, name):
+def member_name(lab, name):
     """A member's system name; a lab of one system is its only member."""
     if lab.cluster is not None:
         return lab.cluster.member(name).name
@@ -175,7 +175,7 @@ def fcp_view(lab, name=None):
         member = lab.cluster.member(name) if name else lab.cluster.first
         view, devices = ssi.MemberZVM(zvm, member), member.fcps
     elif name:
-        _member_name(lab, name)
+        member_name(lab, name)
     with zvm.lock:
         return {r: dict(d, owner=fcp.owner(view, r))
                 for r, d in devices.items()}
@@ -190,7 +190,7 @@ def instrument_route(lab, method, parts, data):
     if len(parts) != 3 or parts[0] != 'members':
         return None
     zvm = lab.zvm
-    name, what = _member_name(lab, parts[1]), (method, parts[2])
+    name, what = member_name(lab, parts[1]), (method, parts[2])
     if what == ('POST', 'faults'):
         zvm.inject_fault(data['name'], data['rc'], data.get('rs', 0),
                          data.get('nth', 1), data.get('count', 1),

@@ -13,8 +13,16 @@
 
 """Faults, latency and views aimed at one member of an SSI lab."""
 
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
 import time
 
+import requests
 import testtools
 
 from nova_zvm.lab import fixture
@@ -217,3 +225,67 @@ class TestLatencyLookup(testtools.TestCase):
                          self.zvm.calls(member='zvmlab01'))
         self.assertEqual(2, len(self.zvm.calls(member='ZVMLAB02')))
         self.assertEqual(3, len(self.zvm.calls()))
+
+
+class TestMemberLatencyOption(testtools.TestCase):
+    """nova-zvm-lab --member-latency NAME=PROFILE."""
+
+    def lab_command(self, *args):
+        state = tempfile.mkdtemp(prefix='nova-zvm-lab-cli-')
+        self.addCleanup(shutil.rmtree, state, True)
+        env = {k: v for k, v in os.environ.items()
+               if k not in fixture.PROXY_VARIABLES}
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'nova_zvm.lab', '--state-dir', state] +
+            list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=env)
+        self.addCleanup(self._kill, proc)
+        return state, proc
+
+    @staticmethod
+    def _kill(proc):
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+
+    def test_profile_applies_to_the_named_member_only(self):
+        profile = os.path.join(tempfile.mkdtemp(), 'slow.json')
+        self.addCleanup(shutil.rmtree, os.path.dirname(profile))
+        with open(profile, 'w') as f:
+            json.dump({'smapi:*': 0.25}, f)
+        _, proc = self.lab_command('--members', '2', '--member-latency',
+                                   'zvmlab02=%s' % profile)
+        # Header, URL and token per member, state dir, control API.
+        lines = [proc.stdout.readline().strip() for _ in range(7)]
+        self.assertTrue(lines[6].startswith('control API: '), lines)
+        self.assertIn('members/<name>/faults', lines[6])
+        control = lines[6].split()[2]
+        session = requests.Session()
+        session.trust_env = False
+
+        state = session.get(control + 'state', timeout=10).json()
+
+        self.assertEqual({M2: {'smapi:*': 0.25}}, state['member_latency'])
+        self.assertEqual({}, state['latency'])
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(0, proc.wait(20))
+
+    def test_unknown_member_stops_the_lab_naming_it(self):
+        _, proc = self.lab_command('--member-latency', 'ZVMLAB02=zvm')
+
+        _, err = proc.communicate(timeout=60)
+
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('no system ZVMLAB02', err)
+        self.assertIn('members > 1', err)
+
+    def test_malformed_option_is_refused_before_starting(self):
+        _, proc = self.lab_command('--member-latency', 'ZVMLAB02')
+
+        out, err = proc.communicate(timeout=60)
+
+        self.assertEqual(2, proc.returncode)
+        self.assertIn('expected NAME=PROFILE', err)
+        self.assertEqual('', out)
