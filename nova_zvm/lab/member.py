@@ -118,8 +118,7 @@ def control_route(lab, method, parts, data):
     member = cluster.member(parts[1])
     action = parts[2] if len(parts) > 2 else ''
     if method == 'GET' and not action:
-        return '200 OK', dict(member.view(), host=member.host,
-                              guests=cluster.guests_at(member.name))
+        return '200 OK', dict(cluster.view(member.name), host=member.host)
     if method == 'POST' and action == 'exec':
         dispatcher = cluster.dispatcher(member.name, lab.paths)
         return '200 OK', execute(dispatcher, data['cmd'])

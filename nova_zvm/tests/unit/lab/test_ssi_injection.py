@@ -160,6 +160,24 @@ class TestPerMember(test_ssi.SSITestCase):
         self.assertEqual(sorted(conn['wwpns']), sorted(
             at_m2[r]['npiv_wwpn'] for r in rdevs))
 
+    # -- other per-member views --------------------------------------------
+    def test_a_members_vswitches_list_the_nics_coupled_there(self):
+        userid = self.running_guest()
+        nic = '%s.1000' % userid
+
+        def coupled(name):
+            return self.lab.zvm.member(name)['vswitches']['VSW1'][
+                'couplings']
+
+        self.assertIn(nic, coupled(M1))
+        self.assertNotIn(nic, coupled(M2))
+        status, env = self.migrate(self.c1, userid, M2, 'move')
+        self.assertEqual(200, status, env)
+        self.assertNotIn(nic, coupled(M1))
+        self.assertIn(nic, coupled(M2))
+        self.assertIn(nic, self.lab.zvm.members()['members'][M2][
+            'vswitches']['VSW1']['couplings'])
+
 
 class TestSingleSystem(base.LabTestCase):
     """A lab of one system: it is its own (and only) member."""
