@@ -51,6 +51,19 @@ def load_settings(name):
     return _read_profile(name).get('settings', {})
 
 
+def _member_profile(value):
+    """``NAME=P`` (--member-latency): the member and its loaded profile."""
+    name, sep, profile = value.partition('=')
+    if not (sep and name and profile):
+        raise argparse.ArgumentTypeError(
+            'expected NAME=PROFILE (e.g. ZVMLAB02=zvm), got %r' % value)
+    try:
+        return name.upper(), load_profile(profile)
+    except (OSError, ValueError) as e:
+        raise argparse.ArgumentTypeError(
+            'latency profile %s: %s' % (profile, e))
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog='nova-zvm-lab',
@@ -68,6 +81,11 @@ def parse_args(argv):
     p.add_argument('--latency-profile', metavar='P',
                    help="latency profile: a JSON file or a bundled name "
                         "('zvm')")
+    p.add_argument('--member-latency', action='append', default=[],
+                   type=_member_profile, metavar='NAME=P',
+                   help="latency profile P for the commands of member NAME "
+                        "only (e.g. ZVMLAB02=zvm), looked up before "
+                        "--latency-profile's; repeatable")
     p.add_argument('--state-dir', metavar='D',
                    help='directory for all lab state (default: a new temp '
                         'dir, removed at exit)')
@@ -133,6 +151,15 @@ def main(argv=None):
                      member_of=args.member_of, member_name=args.member_name)
     try:
         lab.start()
+        from nova_zvm.lab import member
+        for name, profile in args.member_latency:
+            try:
+                name = member.member_name(lab, name)
+            except KeyError as e:
+                print('nova-zvm-lab: --member-latency: %s' % e.args[0],
+                      file=sys.stderr)
+                return 2
+            lab.zvm.set_latency(profile, member=name)
         if args.ready_json:
             print(lab.ready_line(), flush=True)
         elif lab.cluster is not None:
@@ -146,7 +173,8 @@ def main(argv=None):
                     print('  CA file: %s' % m['ca_file'])
             print('state dir: %s (Ctrl-C to stop)' % state_dir)
             print('control API: %s/_lab/ (state, members, calls, faults, '
-                  'latency)' % lab.info()['control_url'], flush=True)
+                  'latency; one member\'s: members/<name>/faults, latency, '
+                  'calls, fcps)' % lab.info()['control_url'], flush=True)
         else:
             print('nova-zvm lab: Cloud Connector at %s' % lab.url)
             if lab.token_file:

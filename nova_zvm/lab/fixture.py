@@ -68,29 +68,44 @@ class ZVMControl(object):
     def info(self):
         return self._call('GET', 'info')
 
-    def calls(self):
-        return self._call('GET', 'calls')
+    def calls(self, member=None):
+        """The fake z/VM's calls ('smapi:Image_Activate', 'cp:QUERY ...').
+
+        ``member``: only those run by that SSI member's connector.
+        """
+        return self._call('GET', self._at(member, 'calls'))
+
+    @staticmethod
+    def _at(member, path):
+        # One member's view or instrumentation, or the whole lab's.
+        return 'members/%s/%s' % (member.upper(), path) if member else path
 
     def reset_calls(self):
         self._call('DELETE', 'calls')
 
-    def inject_fault(self, name, rc, rs=0, nth=1, count=1):
+    def inject_fault(self, name, rc, rs=0, nth=1, count=1, member=None):
         """Fail calls of one SMAPI function, CP command or zthin script.
 
         ``name``: 'Image_Activate', 'QUERY USER' (a prefix of a CP
         command's words) or 'unpackdiskimage'. The nth call fails, and
         ``count``-1 more after it (``count=0``: every call from the nth).
+        ``member`` ('ZVMLAB02'): only calls that member's connector runs
+        fail, and only those count towards ``nth``.
         """
-        return self._call('POST', 'faults', {'name': name, 'rc': rc,
-                                             'rs': rs, 'nth': nth,
-                                             'count': count})
+        return self._call('POST', self._at(member, 'faults'), {
+            'name': name, 'rc': rc, 'rs': rs, 'nth': nth, 'count': count})
 
-    def clear_faults(self):
-        self._call('DELETE', 'faults')
+    def clear_faults(self, member=None):
+        """Drop every fault, or only those injected for ``member``."""
+        self._call('DELETE', self._at(member, 'faults'))
 
-    def set_latency(self, latency):
-        """Seconds per name: {'Image_Create_DM': 0.5, 'cp:*': 0.002}."""
-        return self._call('PUT', 'latency', latency)
+    def set_latency(self, latency, member=None):
+        """Seconds per name: {'Image_Create_DM': 0.5, 'cp:*': 0.002}.
+
+        ``member``: that member's own profile (``{}`` drops it), looked up
+        before the cluster's for the calls its connector runs.
+        """
+        return self._call('PUT', self._at(member, 'latency'), latency)
 
     def rest_calls(self):
         return self._call('GET', 'rest_calls')
@@ -150,9 +165,12 @@ class ZVMControl(object):
             'initiators': initiators, 'target_wwpn': target_wwpn,
             'lun': lun})
 
-    def fcps(self):
-        """The (first) system's FCP devices: chpid, WWPNs, owner."""
-        return self._call('GET', 'fcps')
+    def fcps(self, member=None):
+        """A system's FCP devices: chpid, WWPNs, owner.
+
+        ``member``: that SSI member's devices (default: the first's).
+        """
+        return self._call('GET', self._at(member, 'fcps'))
 
     def volumes(self, userid):
         """A guest's DEDICATE lines, FCPs and the SCSI disks its OS sees.

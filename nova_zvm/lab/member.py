@@ -118,8 +118,7 @@ def control_route(lab, method, parts, data):
     member = cluster.member(parts[1])
     action = parts[2] if len(parts) > 2 else ''
     if method == 'GET' and not action:
-        return '200 OK', dict(member.view(), host=member.host,
-                              guests=cluster.guests_at(member.name))
+        return '200 OK', dict(cluster.view(member.name), host=member.host)
     if method == 'POST' and action == 'exec':
         dispatcher = cluster.dispatcher(member.name, lab.paths)
         return '200 OK', execute(dispatcher, data['cmd'])
@@ -154,6 +153,63 @@ def control_route(lab, method, parts, data):
     return None
 
 
+def member_name(lab, name):
+    """A member's system name; a lab of one system is its only member."""
+    if lab.cluster is not None:
+        return lab.cluster.member(name).name
+    if name.upper() != lab.zvm.host['system_name'].upper():
+        raise KeyError('no system %s in this lab (it is %s; start it with '
+                       'members > 1 for an SSI cluster)'
+                       % (name, lab.zvm.host['system_name']))
+    return name.upper()
+
+
+def fcp_view(lab, name=None):
+    """A member's FCP devices (default: the first) with their owners."""
+    from nova_zvm.lab import fcp
+    from nova_zvm.lab import ssi
+    zvm = lab.zvm
+    view, devices = zvm, zvm.fcps
+    if lab.cluster is not None:
+        member = lab.cluster.member(name) if name else lab.cluster.first
+        view, devices = ssi.MemberZVM(zvm, member), member.fcps
+    elif name:
+        member_name(lab, name)
+    with zvm.lock:
+        return {r: dict(d, owner=fcp.owner(view, r))
+                for r, d in devices.items()}
+
+
+def instrument_route(lab, method, parts, data):
+    """``/_lab/members/<N>/{faults,latency,calls,fcps}``: one member's.
+
+    Faults and latency set here apply only to the commands that member's
+    connector runs; the same calls without ``members/<N>/`` apply to all.
+    """
+    if len(parts) != 3 or parts[0] != 'members':
+        return None
+    zvm = lab.zvm
+    name, what = member_name(lab, parts[1]), (method, parts[2])
+    if what == ('POST', 'faults'):
+        zvm.inject_fault(data['name'], data['rc'], data.get('rs', 0),
+                         data.get('nth', 1), data.get('count', 1),
+                         member=name)
+        with zvm.lock:
+            return '200 OK', [f.to_dict() for f in zvm.faults
+                              if f.member == name]
+    if what == ('DELETE', 'faults'):
+        zvm.clear_faults(member=name)
+        return '200 OK', []
+    if what == ('PUT', 'latency'):
+        zvm.set_latency(data, member=name)
+        return '200 OK', data
+    if what == ('GET', 'calls'):
+        return '200 OK', zvm.calls(member=name)
+    if what == ('GET', 'fcps'):
+        return '200 OK', fcp_view(lab, name)
+    return None
+
+
 def volume_route(lab, method, parts, data):
     """``/_lab/storage...``, ``/_lab/fcps``, ``/_lab/users/<id>/volumes``."""
     zvm = lab.zvm
@@ -172,14 +228,7 @@ def volume_route(lab, method, parts, data):
         return '200 OK', array.state()
     if parts == ['fcps'] and method == 'GET':
         # This (first) system's FCP devices with their owners.
-        from nova_zvm.lab import fcp
-        view = zvm
-        if lab.cluster is not None:
-            view = lab.cluster.dispatcher(lab.cluster.first.name,
-                                          lab.paths).zvm
-        with zvm.lock:
-            return '200 OK', {r: dict(d, owner=fcp.owner(view, r))
-                              for r, d in zvm.fcps.items()}
+        return '200 OK', fcp_view(lab)
     if (len(parts) == 3 and parts[0] == 'users' and parts[2] == 'volumes'
             and method == 'GET'):
         from nova_zvm.lab import fcp

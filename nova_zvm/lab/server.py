@@ -273,9 +273,11 @@ class Lab(object):
         self.member_procs.wait(self._other_members())
 
     def control_route(self, method, parts, data):
-        """Storage, FCP and SSI control calls (None: not one of them)."""
+        """Member, storage, FCP and SSI control calls (None: not one)."""
         from nova_zvm.lab import member
-        found = member.volume_route(self, method, parts, data)
+        found = member.instrument_route(self, method, parts, data)
+        if found is None:
+            found = member.volume_route(self, method, parts, data)
         if found is None and self.cluster is not None:
             found = member.control_route(self, method, parts, data)
         return found

@@ -100,6 +100,10 @@ class MemberZVM(object):
     def __setattr__(self, name, value):
         setattr(self._shared, name, value)
 
+    def record(self, kind, name):
+        # Faults and latency can target this member's calls only.
+        return self._shared.record(kind, name, member=self.member.name)
+
 
 def _elsewhere_error(userid, member):
     return SMAPIError(200, 12, 'Image %s not active on %s (logged on at '
@@ -223,6 +227,18 @@ class Cluster(object):
         return sorted(uid for uid in self.zvm.users
                       if self.where(uid) == name)
 
+    def view(self, name):
+        """A member's view, its guests and their active NIC couplings."""
+        member = self.member(name)
+        with self.zvm.lock:
+            guests = self.guests_at(member.name)
+            view = dict(member.view(), guests=guests)
+            for vsw in view['vswitches']:
+                view['vswitches'][vsw]['couplings'] = [
+                    '%s.%s' % (u, d) for u, d, _ in self.zvm.couplings(
+                        vsw, active_only=True) if u in guests]
+        return view
+
     # -- SMAPI -------------------------------------------------------------
     def ssi_query(self):
         lines = ['ssi_name = %s' % SSI_NAME, 'ssi_mode = Stable',
@@ -321,5 +337,4 @@ class Cluster(object):
     def state(self):
         with self.zvm.lock:
             return {'ssi_name': SSI_NAME,
-                    'members': {n: dict(m.view(), guests=self.guests_at(n))
-                                for n, m in self.members.items()}}
+                    'members': {n: self.view(n) for n in self.members}}

@@ -65,10 +65,14 @@ DEFAULT_SETTINGS = {'dirmaint_serial': True, 'signal_timeout': 5.0,
 
 
 class Fault(object):
-    """Fail the nth (and the following count-1) calls of one name."""
+    """Fail the nth (and the following count-1) calls of one name.
 
-    def __init__(self, name, rc, rs, nth=1, count=1):
+    ``member``: only calls run by that SSI member's connector (None: any).
+    """
+
+    def __init__(self, name, rc, rs, nth=1, count=1, member=None):
         self.name = name.upper()
+        self.member = member.upper() if member else None
         self.rc = int(rc)
         self.rs = int(rs)
         self.nth = int(nth)
@@ -89,7 +93,7 @@ class Fault(object):
     def to_dict(self):
         return {'name': self.name, 'rc': self.rc, 'rs': self.rs,
                 'nth': self.nth, 'count': self.count, 'seen': self.seen,
-                'fired': self.fired}
+                'fired': self.fired, 'member': self.member}
 
 
 def _matches(fault_name, kind, name):
@@ -148,6 +152,8 @@ class FakeZVM(object):
         }
         self.faults = []
         self.latency = dict(latency or {})
+        # Per SSI member: {member: profile}, consulted before self.latency.
+        self.member_latency = {}
         # Bounded: a lab under devstack runs for days.
         self._calls = collections.deque(maxlen=MAX_CALLS)
         # Spool files by id: {'id', 'owner', 'origin', 'class', 'type',
@@ -168,28 +174,35 @@ class FakeZVM(object):
         self.pools[name] = pool
 
     # -- instrumentation ---------------------------------------------------
-    def record(self, kind, name):
-        """Log the call, apply latency, and raise an injected fault."""
+    def record(self, kind, name, member=None):
+        """Log the call, apply latency, and raise an injected fault.
+
+        ``member``: the SSI member whose connector runs the call (default:
+        this system).
+        """
         label = '%s:%s' % (kind, name)
+        member = (member or self.host['system_name']).upper()
         self.settle()
         with self.lock:
-            self._calls.append(label)
-            delay = self._delay(kind, name)
+            self._calls.append((label, member))
+            delay = self._delay(kind, name, member)
             fault = None
             for f in self.faults:
-                if _matches(f.name, kind, name) and f.check():
+                if (f.member in (None, member) and
+                        _matches(f.name, kind, name) and f.check()):
                     fault = f
                     break
         if delay:
             time.sleep(float(delay))
         return fault
 
-    def _delay(self, kind, name):
+    def _delay(self, kind, name, member=None):
         """Latency for one call: the most specific name in the profile.
 
         Tried in order: the exact name ('Image_Create_DM', 'QUERY USER X'),
         'kind:name', for CP each shorter prefix of its words ('QUERY USER',
-        'QUERY', with or without 'cp:'), then 'kind:*', then '*'.
+        'QUERY', with or without 'cp:'), then 'kind:*', then '*'. The
+        member's own profile first (a slow member), then the cluster's.
         """
         keys = [name, '%s:%s' % (kind, name)]
         if kind == 'cp':
@@ -198,30 +211,41 @@ class FakeZVM(object):
                 prefix = ' '.join(words[:n])
                 keys += [prefix, 'cp:' + prefix]
         keys += ['%s:*' % kind, '*']
-        for key in keys:
-            if key in self.latency:
-                return float(self.latency[key])
+        for profile in (self.member_latency.get(member, {}), self.latency):
+            for key in keys:
+                if key in profile:
+                    return float(profile[key])
         return 0
 
-    def calls(self):
+    def calls(self, member=None):
+        """The calls' labels, oldest first; ``member``: only its calls."""
         with self.lock:
-            return list(self._calls)
+            return [label for label, by in self._calls
+                    if member is None or by == member.upper()]
 
     def reset_calls(self):
         with self.lock:
             self._calls.clear()
 
-    def inject_fault(self, name, rc, rs=0, nth=1, count=1):
+    def inject_fault(self, name, rc, rs=0, nth=1, count=1, member=None):
         with self.lock:
-            self.faults.append(Fault(name, rc, rs, nth, count))
+            self.faults.append(Fault(name, rc, rs, nth, count, member))
 
-    def clear_faults(self):
+    def clear_faults(self, member=None):
+        """Drop all faults, or only those injected for ``member``."""
         with self.lock:
-            del self.faults[:]
+            self.faults[:] = [f for f in self.faults if member is not None
+                              and f.member != member.upper()]
 
-    def set_latency(self, latency):
+    def set_latency(self, latency, member=None):
+        """Replace the cluster's profile, or ``member``'s own."""
         with self.lock:
-            self.latency = dict(latency)
+            if member is None:
+                self.latency = dict(latency)
+            elif latency:
+                self.member_latency[member.upper()] = dict(latency)
+            else:
+                self.member_latency.pop(member.upper(), None)
 
     def set_settings(self, settings):
         unknown = set(settings) - set(DEFAULT_SETTINGS)
@@ -403,5 +427,6 @@ class FakeZVM(object):
                 'host': dict(self.host),
                 'faults': [f.to_dict() for f in self.faults],
                 'latency': dict(self.latency),
+                'member_latency': copy.deepcopy(self.member_latency),
                 'settings': dict(self.settings),
             }
