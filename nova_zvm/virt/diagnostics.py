@@ -20,7 +20,8 @@ At most three connector calls, none of them cached by the connector:
 * ``guest_inspect_vnics`` (``Virtual_Network_Vswitch_Query_Byte_Stats``):
   frame and byte counters of the guest's NICs coupled to a vswitch.
 * ``guest_get_adapters_info`` (``Virtual_Network_Adapter_Query_Extended``),
-  only when the guest has counted NICs: the MAC address of each.
+  only when the guest has counted NICs: the MAC address of each, as z/VM
+  gives it (its system MAC prefix before the port MAC's last three bytes).
 
 z/VM cannot give: disk I/O (minidisk I/O is not in the connector's
 statistics), per-vCPU times and utilisation, the guest's uptime, NIC
