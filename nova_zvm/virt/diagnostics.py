@@ -12,13 +12,15 @@
 
 """A guest's diagnostics: CPU time, memory and NIC counters from z/VM.
 
-At most three connector calls, none of them cached by the connector:
+At most three connector calls:
 
-* ``guest_get_info`` (``Image_Performance_Query`` of this one guest):
-  power state, CPU time of all virtual CPUs together, memory. A stopped
+* ``guest_get_info`` (``Image_Performance_Query`` of this one guest, never
+  cached): power state, CPU time of all virtual CPUs together, memory. A stopped
   guest ends here: its state and no figures.
 * ``guest_inspect_vnics`` (``Virtual_Network_Vswitch_Query_Byte_Stats``):
-  frame and byte counters of the guest's NICs coupled to a vswitch.
+  frame and byte counters of the guest's NICs coupled to a vswitch, which
+  the connector's monitor may answer from its cache (``[monitor]
+  cache_interval`` in zvmsdk.conf).
 * ``guest_get_adapters_info`` (``Virtual_Network_Adapter_Query_Extended``),
   only when the guest has counted NICs: the MAC address of each, as z/VM
   gives it (its system MAC prefix before the port MAC's last three bytes).

@@ -34,18 +34,32 @@ class DiagnosticsTestCase(driver_base.DriverTestCase):
         self.client.guest_start(userid)
         return inst
 
-    def wait_for_growth(self, first):
+    def wait_until_up(self, inst):
+        """Until the guest has used 0.1 s of CPU (asked uncached).
+
+        By then (0.4 s up at the lab's quarter of a vCPU) its NIC has
+        counted frames in and out.
+        """
+        for _ in range(100):
+            info = self.client.guest_get_info(self.userid(inst))
+            if info['cpu_time_us'] >= 100000:
+                return
+            time.sleep(0.05)
+        self.fail('no CPU time counted')
+
+    def wait_for_growth(self, inst, first):
         """The next diagnostics whose CPU time is above ``first``'s."""
         for _ in range(100):
             time.sleep(0.05)
-            second = self.driver.get_instance_diagnostics(self.inst)
+            second = self.driver.get_instance_diagnostics(inst)
             if second.cpu_details[0].time > first.cpu_details[0].time:
                 return second
         self.fail('CPU time did not grow')
 
     def test_running_guest_figures_grow(self):
-        self.inst = self.coupled_guest()
-        first = self.driver.get_instance_diagnostics(self.inst)
+        inst = self.coupled_guest()
+        self.wait_until_up(inst)
+        first = self.driver.get_instance_diagnostics(inst)
 
         self.assertEqual('running', first.state)
         self.assertEqual('zvm', first.hypervisor)
@@ -56,17 +70,21 @@ class DiagnosticsTestCase(driver_base.DriverTestCase):
         [nic] = first.nic_details
         self.assertEqual(MAC, nic.mac_address)
         self.assertEqual(1, first.num_nics)
+        for field in ('rx_octets', 'rx_packets', 'tx_octets', 'tx_packets'):
+            self.assertGreater(getattr(nic, field), 0, field)
+        for field in ('rx_errors', 'rx_drop', 'tx_errors', 'tx_drop'):
+            self.assertEqual(0, getattr(nic, field), field)
 
-        second = self.wait_for_growth(first)
+        second = self.wait_for_growth(inst, first)
         self.assertGreaterEqual(second.memory_details.used,
                                 first.memory_details.used)
         self.assertLessEqual(second.memory_details.used, 512)
+        # The connector may answer NIC counters from its monitor cache
+        # ([monitor] cache_interval): they never go back.
         [nic2] = second.nic_details
         for field in ('rx_octets', 'rx_packets', 'tx_octets', 'tx_packets'):
-            self.assertGreater(getattr(nic2, field), getattr(nic, field),
-                               field)
-        for field in ('rx_errors', 'rx_drop', 'tx_errors', 'tx_drop'):
-            self.assertEqual(0, getattr(nic2, field), field)
+            self.assertGreaterEqual(getattr(nic2, field), getattr(nic, field),
+                                    field)
         # What z/VM cannot tell stays unset.
         self.assertIsNone(second.cpu_details[0].id)
         self.assertIsNone(nic2.rx_rate)
