@@ -15,8 +15,8 @@
 At most three connector calls:
 
 * ``guest_get_info`` (``Image_Performance_Query`` of this one guest, never
-  cached): power state, CPU time of all virtual CPUs together, memory. A stopped
-  guest ends here: its state and no figures.
+  cached): power state, CPU time of all virtual CPUs together, memory.
+  A stopped guest ends here: its state and no figures.
 * ``guest_inspect_vnics`` (``Virtual_Network_Vswitch_Query_Byte_Stats``):
   frame and byte counters of the guest's NICs coupled to a vswitch, which
   the connector's monitor may answer from its cache (``[monitor]
