@@ -30,6 +30,7 @@ from oslo_log import log as logging
 from nova_zvm import client as zvm_client
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import diagnostics as zvm_diagnostics
 from nova_zvm.virt import host as zvm_host
 from nova_zvm.virt import image as zvm_image
 from nova_zvm.virt import imagecache
@@ -333,6 +334,19 @@ class ZVMDriver(driver.ComputeDriver):
             output = output.encode('utf-8', 'replace')
         # The newest lines are the interesting ones.
         return output[-CONF.zvm.console_log_max_bytes:]
+
+    @_translated()
+    def get_instance_diagnostics(self, instance):
+        return zvm_diagnostics.instance_diagnostics(
+            self._client, instance, paused=self._is_paused(instance))
+
+    @_translated()
+    def get_diagnostics(self, instance):
+        return zvm_diagnostics.diagnostics(
+            self._client, instance, paused=self._is_paused(instance))
+
+    def _is_paused(self, instance):
+        return zvm_userid.for_instance(instance) in self._power.paused
 
     # Host ------------------------------------------------------------------
 
