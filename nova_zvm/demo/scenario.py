@@ -46,8 +46,9 @@ def server_line(server):
 
 def directory_lines(state):
     """The fake z/VM's user directory, one block per guest."""
-    lines = []
-    for userid, user in sorted(state['users'].items()):
+    system = sorted(set(state['users']) - set(state['guests']))
+    lines = ['(and %d system users: %s)' % (len(system), ' '.join(system))]
+    for userid, user in sorted(state['guests'].items()):
         lines.append('USER %-8s vcpus %d  memory %d MB  profile %s  '
                      'power %s' % (userid, user['vcpus'], user['memory_mb'],
                                    user['profile'], user['power']))
@@ -129,9 +130,9 @@ def run(cloud, progress):
     with progress.step('Check that z/VM and placement hold nothing of '
                        'them') as details:
         left = cloud.lab.zvm.state()
-        if left['users']:
+        if left['guests']:
             raise DemoFailed('guests left on z/VM: %s' % sorted(
-                left['users']))
+                left['guests']))
         usages = cloud._get_provider_usages(cloud.compute_node_uuid())
         if any(usages.values()):
             raise DemoFailed('placement still counts %s' % usages)

@@ -24,6 +24,7 @@ import time
 
 from nova_zvm.lab import dirmaint
 from nova_zvm.lab import smcli
+from nova_zvm.lab import sysusers
 from nova_zvm.lab import vnet
 from nova_zvm.lab import zvm as fake_zvm
 
@@ -76,6 +77,7 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
                 'emulated\nnova-zvm lab: SMAPI function %s is not emulated'
                 % (function, function))
         with self.zvm.lock:
+            self._check_system(function, ops)
             self._check_held(function, ops)
             body = handler(ops)
         return '0 0 0 (details) None\n' + (body or '')
@@ -86,6 +88,21 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
         if not function.endswith('_DM') or function.endswith('_Query_DM'):
             return None
         return (smcli.one(ops, '-T', '') or '').upper() or None
+
+    def _check_system(self, function, ops):
+        """Refuse a change to the system's own users (MAINT, DIRMAINT...).
+
+        SMAPI reference, return codes: 100/12 "Request not authorized by
+        directory manager". Which entries a site's DirMaint authorization
+        protects from the SMAPI servers is configuration; the lab protects
+        all of the system users (modelled: the stricter case). Creating one
+        still gets DirMaint's 400/8 "already defined".
+        """
+        target = self._changed_entry(function, ops)
+        if (function != 'Image_Create_DM' and target and
+                sysusers.is_system(self.zvm.get_user(target))):
+            raise SMAPIError(100, 12, 'Request not authorized by directory '
+                             'manager: %s is a system user' % target)
 
     def _check_held(self, function, ops):
         """Refuse a change to an entry someone else holds locked (400/12).
@@ -201,6 +218,7 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
             # Also while a logoff is still in progress: CP logs a user on
             # only once it is fully logged off.
             raise SMAPIError(200, 8, 'Image %s already active' % userid)
+        self.check_macids(userid, user['nics'])
         user['power'] = 'on'
         # The guest answers over IUCV once it has booted.
         boot = self.zvm.settings['boot_seconds']

@@ -72,6 +72,41 @@ class ZThin(object):
         self.path_map = None
 
     def call(self, prog, args):
+        if prog == 'vmur':
+            return self._vmur(args)
+        return self._call(prog, args)
+
+    def _vmur(self, args):
+        """vmur holds a lock per unit record device while it works.
+
+        s390-tools vmur.c (acquire_lock): a second instance on the same
+        device does not wait; it prints "A concurrent instance of vmur is
+        already active. No file punched." and exits with EBUSY (16).
+        smtLayer's punch2reader retries that message (vmUtils). The punch
+        (000D) is busy for its whole latency.
+        """
+        if not args or args[0] not in ('punch', 'pu'):
+            # The reader's lock (vmur re, used by zvmsdk's console and
+            # reader reads, which it does not retry) is not modelled.
+            return self._call('vmur', args)
+        dev = '000D'
+        with self.zvm.lock:
+            held = self.zvm.settings['punch_held'] > 0
+            if held:
+                self.zvm.settings['punch_held'] -= 1
+            if held or dev in self.zvm.vmur_busy:
+                self.zvm.note('zthin:vmur EBUSY')
+                raise fake_zvm.CommandFailed(
+                    16, 'vmur: A concurrent instance of vmur is already '
+                    'active. No file punched.\n')
+            self.zvm.vmur_busy.add(dev)
+        try:
+            return self._call('vmur', args)
+        finally:
+            with self.zvm.lock:
+                self.zvm.vmur_busy.discard(dev)
+
+    def _call(self, prog, args):
         handler = getattr(self, 'do_' + prog.replace('.', '_').replace(
             '-', '_'), None)
         kind = 'cmd' if handler is None or prog in LOCAL_TOOLS else 'zthin'

@@ -24,6 +24,7 @@ import threading
 import time
 
 from nova_zvm.lab import pools
+from nova_zvm.lab import sysusers
 
 
 class CommandFailed(Exception):
@@ -60,8 +61,12 @@ MAX_CALLS = 100000
 # logoff_seconds: how long a logoff takes once forced (CP frees the
 #   guest's storage and devices); 0 = at once.
 # boot_seconds: how long after logon a guest answers over IUCV.
+# punch_held: the next n vmur punches find another vmur instance (an
+#   operator's, another tool's) holding the punch: tests make a collision
+#   happen on demand this way.
 DEFAULT_SETTINGS = {'dirmaint_serial': True, 'signal_timeout': 5.0,
-                    'logoff_seconds': 0.0, 'boot_seconds': 0.0}
+                    'logoff_seconds': 0.0, 'boot_seconds': 0.0,
+                    'punch_held': 0}
 
 
 class Fault(object):
@@ -130,6 +135,8 @@ class FakeZVM(object):
         self.smt_userid = smt_userid
         self.user_profile = user_profile
         self.users = {}
+        # A real directory is never empty: MAINT, DirMaint, SMAPI, TCP/IP.
+        sysusers.add_system_users(self)
         self.pools = {}
         self._volids = set()
         for spec in disk_pools or ['ECKD:POOL1']:
@@ -162,6 +169,8 @@ class FakeZVM(object):
         self.next_spoolid = 1
         self.spool_dir = None
         self.namelists = {}
+        # Unit record devices a vmur instance is using right now.
+        self.vmur_busy = set()
         self.next_macid = 0x100000
         # Captured/imported image files are zvmsdk's; these are the disk
         # contents the fake DASD holds: {(userid, vdev): image path}.
@@ -216,6 +225,12 @@ class FakeZVM(object):
                 if key in profile:
                     return float(profile[key])
         return 0
+
+    def note(self, label, member=None):
+        """Log an event in the call log (no latency, no faults)."""
+        member = (member or self.host['system_name']).upper()
+        with self.lock:
+            self._calls.append((label, member))
 
     def calls(self, member=None):
         """The calls' labels, oldest first; ``member``: only its calls."""
@@ -369,6 +384,13 @@ class FakeZVM(object):
                     out.append((userid, vdev, nic))
         return out
 
+    def nics_with_macid(self, macid):
+        """(userid, vdev, nic) for active NICs whose MAC ends in ``macid``."""
+        return [(uid, vdev, nic) for uid, user in sorted(self.users.items())
+                for vdev, nic in sorted(user['nics'].items())
+                if nic.get('active') and nic.get('mac') and
+                nic['mac'].replace(':', '')[-6:].upper() == macid]
+
     def allocate(self, pool_name, size):
         """Place a minidisk in one volume: ``(volid, start)``, None, False."""
         pool = self.pools.get(pool_name.upper())
@@ -414,9 +436,13 @@ class FakeZVM(object):
                              for vdev, nic in u['nics'].items()},
                     'reader': self.reader(uid),
                     'console': u['console'],
+                    'system': sysusers.is_system(u),
                 }
             return {
                 'users': users,
+                # The entries nova's guests can be: all but the system's.
+                'guests': {uid: u for uid, u in users.items()
+                           if not u['system']},
                 'pools': {name: self.pool_view(pool)
                           for name, pool in self.pools.items()},
                 'vswitches': {

@@ -92,7 +92,7 @@ class TestFixture(testtools.TestCase):
         self.assertEqual(['200', '[]', 'unverified refused'],
                          out.stdout.split('\n')[:3], out.stderr)
         # The control API has a plain-HTTP port: no TLS client needed here.
-        self.assertEqual({}, lab.zvm.state()['users'])
+        self.assertEqual({}, lab.zvm.state()['guests'])
 
     def test_two_labs_keep_separate_state(self):
         one = self.useFixture(lab_fixture.LabFixture(auth='none'))

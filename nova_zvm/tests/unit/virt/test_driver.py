@@ -171,7 +171,7 @@ class ConnectorDownTestCase(driver_base.DriverTestCase):
         self.assertIn(self.userid(inst), str(err))
 
         self.proxy.up()
-        self.assertEqual(len(self.lab.zvm.state()['users']),
+        self.assertEqual(len(self.lab.zvm.state()['guests']),
                          driver.get_num_instances())
         self.assertEqual(power_state.RUNNING, driver.get_info(inst).state)
         self.assertEqual([self.lab.zvm.state()['host']['system_name']],
