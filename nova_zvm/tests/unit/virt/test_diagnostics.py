@@ -18,17 +18,24 @@ from nova import exception as nova_exception
 
 from nova_zvm.tests.unit.virt import driver_base
 
-MAC = '02:00:00:0a:0b:0c'
 VSWITCH = 'VSW1'
+
+
+def mac_of(userid):
+    # One MAC per guest: the guests of a test class share one lab, and
+    # z/VM refuses a second running NIC with a MACID already in use.
+    return '02:00:00:%s' % ':'.join(
+        '%02x' % b for b in userid.encode()[-3:])
 
 
 class DiagnosticsTestCase(driver_base.DriverTestCase):
 
     def coupled_guest(self):
-        """A running guest with NIC 1000 (MAC) coupled to the vswitch."""
+        """A running guest with NIC 1000 (``mac_of``) on the vswitch."""
         inst = self.guest(power='off')
         userid = self.userid(inst)
-        self.client.guest_create_nic(userid, vdev='1000', mac_addr=MAC)
+        self.client.guest_create_nic(userid, vdev='1000',
+                                     mac_addr=mac_of(userid))
         self.client.vswitch_grant_user(VSWITCH, userid)
         self.client.guest_nic_couple_to_vswitch(userid, '1000', VSWITCH)
         self.client.guest_start(userid)
@@ -68,7 +75,7 @@ class DiagnosticsTestCase(driver_base.DriverTestCase):
         self.assertEqual(512, first.memory_details.maximum)
         self.assertEqual(0, first.num_disks)
         [nic] = first.nic_details
-        self.assertEqual(MAC, nic.mac_address)
+        self.assertEqual(mac_of(self.userid(inst)), nic.mac_address)
         self.assertEqual(1, first.num_nics)
         for field in ('rx_octets', 'rx_packets', 'tx_octets', 'tx_packets'):
             self.assertGreater(getattr(nic, field), 0, field)
@@ -144,7 +151,8 @@ class DiagnosticsTestCase(driver_base.DriverTestCase):
         self.assertEqual(512, legacy['memory_mb'])
         self.assertEqual(1, legacy['num_cpus'])
         self.assertGreaterEqual(legacy['cpu_time_ns'], 0)
-        self.assertEqual(MAC, legacy['nic0_mac_address'])
+        self.assertEqual(mac_of(self.userid(inst)),
+                         legacy['nic0_mac_address'])
         for field in ('rx_octets', 'rx_packets', 'rx_errors', 'rx_drop',
                       'tx_octets', 'tx_packets', 'tx_errors', 'tx_drop'):
             self.assertIsInstance(legacy['nic0_' + field], int)
