@@ -22,7 +22,6 @@ threading mode in the test process must not reach into the server.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -295,13 +294,4 @@ class LabFixture(fixtures.Fixture):
             return ''
 
     def _stop(self):
-        p = self.process
-        if p is None or p.poll() is not None:
-            return
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(10)
-        p.stdout.close()
+        readiness.stop(self.process)

@@ -25,15 +25,13 @@ Member state dirs live under the owner's, so the file paths in commands
 import json
 import logging
 import os
-import select
 import shlex
-import signal
 import subprocess
 import sys
-import time
 import types
 import urllib.request
 
+from nova_zvm.lab import readiness
 from nova_zvm.lab import zvm as fake_zvm
 
 LOG = logging.getLogger('nova_zvm.lab')
@@ -287,36 +285,16 @@ class MemberProcesses(object):
 
     def _wait_ready(self, name):
         proc = self.procs[name]
-        deadline = time.monotonic() + START_TIMEOUT
-        buf = b''
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 65536)
-                if not chunk:
-                    break
-                buf += chunk
-                for line in buf.decode(errors='replace').splitlines():
-                    if line.startswith('NOVA_ZVM_LAB_READY '):
-                        info = json.loads(line.split(' ', 1)[1])
-                        return {k: info[k] for k in (
-                            'url', 'token_file', 'ca_file', 'state_dir',
-                            'pid')}
-            elif proc.poll() is not None:
-                break
+        line = readiness.ready_line(proc, 'NOVA_ZVM_LAB_READY ',
+                                    START_TIMEOUT)
+        if line is not None:
+            info = json.loads(line)
+            return {k: info[k] for k in (
+                'url', 'token_file', 'ca_file', 'state_dir', 'pid')}
         raise RuntimeError('SSI member %s did not start (exit code %s); '
                            'see its lab.log' % (name, proc.poll()))
 
     def stop(self, name=None):
         names = [name] if name else list(self.procs)
         for n in names:
-            proc = self.procs.pop(n, None)
-            if proc is None or proc.poll() is not None:
-                continue
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
-            proc.stdout.close()
+            readiness.stop(self.procs.pop(n, None))

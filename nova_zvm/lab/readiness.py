@@ -10,10 +10,12 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""Wait for a server process that says on stdout when it is ready."""
+"""Server processes that say on stdout when they are ready: wait, stop."""
 
 import os
 import select
+import signal
+import subprocess
 import time
 
 
@@ -39,3 +41,16 @@ def ready_line(process, prefix, timeout):
         elif process.poll() is not None:
             return None
     return None
+
+
+def stop(process, timeout=10):
+    """SIGTERM, then SIGKILL after ``timeout`` seconds; close its stdout."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout)
+    process.stdout.close()

@@ -28,7 +28,6 @@ This module imports neither nova nor neutron at module level.
 import importlib.metadata
 import os
 import shutil
-import signal
 import socketserver
 import subprocess
 import sys
@@ -176,16 +175,7 @@ class NeutronServerFixture(fixtures.Fixture):
         return tail
 
     def _stop(self):
-        p = self.process
-        if p is None or p.poll() is not None:
-            return
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait(10)
-        p.stdout.close()
+        readiness.stop(self.process)
 
     # The test's own admin calls (noauth: every request is admin).
 
