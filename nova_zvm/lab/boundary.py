@@ -38,6 +38,14 @@ SUBPROCESS_USERS = ('smtLayer.vmUtils', 'smtLayer.getHost', 'smtLayer.getVM',
                     'zvmsdk.utils', 'zvmsdk.smtclient')
 
 
+def argv(cmd):
+    """zvmsdk's command (a string or a list) as a list, without sudo."""
+    if isinstance(cmd, str):
+        cmd = shlex.split(cmd)
+    cmd = [str(c) for c in cmd]
+    return cmd[1:] if cmd and cmd[0] == 'sudo' else cmd
+
+
 class Dispatcher(object):
     """Route one command line to the SMAPI, CP or zthin emulation."""
 
@@ -48,11 +56,7 @@ class Dispatcher(object):
         self.zthin = zthin.ZThin(zvm, paths, self.cp)
 
     def run(self, cmd):
-        if isinstance(cmd, str):
-            cmd = shlex.split(cmd)
-        cmd = [str(c) for c in cmd]
-        if cmd and cmd[0] == 'sudo':
-            cmd = cmd[1:]
+        cmd = argv(cmd)
         prog = cmd[0].rsplit('/', 1)[-1] if cmd else ''
         if prog == 'smcli':
             return self.smapi.call(cmd[1], cmd[3:] if len(cmd) > 2 and

@@ -34,7 +34,6 @@ does for a guest logged on at another member, as modelled here:
 """
 
 import re
-import shlex
 
 from nova_zvm.lab import boundary
 from nova_zvm.lab import fcp
@@ -146,11 +145,7 @@ class MemberDispatcher(boundary.Dispatcher):
         return where is not None and where != self.member.name
 
     def run(self, cmd):
-        if isinstance(cmd, str):
-            cmd = shlex.split(cmd)
-        cmd = [str(c) for c in cmd]
-        if cmd and cmd[0] == 'sudo':
-            cmd = cmd[1:]
+        cmd = boundary.argv(cmd)
         if self.member.failed:
             raise fake_zvm.CommandFailed(
                 1, 'nova-zvm lab: SSI member %s has failed\n'

@@ -78,6 +78,29 @@ class SSITestCase(base.LabTestCase):
             'action': 'live_migrate_vm', 'destination': dest,
             'operation': operation, 'parms': {}})
 
+    def guest_with_volume(self, conn, prefix, target, lun, mount_point):
+        """A running guest with a mapped LUN attached over its FCPs.
+
+        :returns: (userid, the connector's FCP connection info)
+        """
+        userid = self.new_userid(prefix)
+        conn.create_guest(userid)
+        conn.action(userid, 'start')
+        tmpl = conn.ok('POST', '/volumes/fcptemplates', {
+            'name': 'tmpl-%s' % userid,
+            'fcp_devices': '1a00-1a07;1b00-1b07'})
+        info = conn.ok('GET', '/volumes/conn/%s' % userid, {'info': {
+            'reserve': True,
+            'fcp_template_id': tmpl['fcp_template']['id']}})
+        self.lab.zvm.create_lun(target, lun)
+        self.lab.zvm.map_lun(info['wwpns'], target, lun)
+        conn.ok('POST', '/guests/volumes', {'info': {'connection': {
+            'assigner_id': userid, 'zvm_fcp': info['zvm_fcp'],
+            'target_wwpn': ['0x' + target], 'target_lun': lun,
+            'os_version': 'rhel8.6', 'multipath': 'true',
+            'mount_point': mount_point, 'is_root_volume': False}}})
+        return userid, info
+
 
 class TestSSICluster(SSITestCase):
 
@@ -205,22 +228,9 @@ class TestSSICluster(SSITestCase):
                            % M2)
 
     def test_relocate_refused_when_a_dedicated_fcp_is_offline_there(self):
-        userid = self.new_userid('S')
-        self.c1.create_guest(userid)
-        self.c1.action(userid, 'start')
-        tmpl = self.c1.ok('POST', '/volumes/fcptemplates', {
-            'name': 'ssi-%s' % userid, 'fcp_devices': '1a00-1a07;1b00-1b07'})
-        conn = self.c1.ok('GET', '/volumes/conn/%s' % userid, {'info': {
-            'reserve': True,
-            'fcp_template_id': tmpl['fcp_template']['id']}})
-        target, lun = '500507680b21ac41', '0x0001000000000000'
-        self.lab.zvm.create_lun(target, lun)
-        self.lab.zvm.map_lun(conn['wwpns'], target, lun)
-        self.c1.ok('POST', '/guests/volumes', {'info': {'connection': {
-            'assigner_id': userid, 'zvm_fcp': conn['zvm_fcp'],
-            'target_wwpn': ['0x' + target], 'target_lun': lun,
-            'os_version': 'rhel8.6', 'multipath': 'true',
-            'mount_point': '/dev/sdz', 'is_root_volume': False}}})
+        userid, conn = self.guest_with_volume(
+            self.c1, 'S', '500507680b21ac41', '0x0001000000000000',
+            '/dev/sdz')
         self.assertIn('sdz', self.lab.zvm.volumes(userid)['scsi_disks'])
         rdev = conn['zvm_fcp'][0].upper()
         self.lab.zvm.set_member(M2, fcps_offline=[rdev])

@@ -131,22 +131,9 @@ class TestPerMember(test_ssi.SSITestCase):
                          {d['npiv_wwpn'] for d in second.values()})
 
     def test_an_fcp_in_use_at_member_2_is_owned_in_its_view_only(self):
-        userid = self.new_userid('P')
-        self.c2.create_guest(userid)
-        self.c2.action(userid, 'start')
-        tmpl = self.c2.ok('POST', '/volumes/fcptemplates', {
-            'name': 'm2-%s' % userid, 'fcp_devices': '1a00-1a07;1b00-1b07'})
-        conn = self.c2.ok('GET', '/volumes/conn/%s' % userid, {'info': {
-            'reserve': True,
-            'fcp_template_id': tmpl['fcp_template']['id']}})
-        target, lun = '500507680b21ac42', '0x0002000000000000'
-        self.lab.zvm.create_lun(target, lun)
-        self.lab.zvm.map_lun(conn['wwpns'], target, lun)
-        self.c2.ok('POST', '/guests/volumes', {'info': {'connection': {
-            'assigner_id': userid, 'zvm_fcp': conn['zvm_fcp'],
-            'target_wwpn': ['0x' + target], 'target_lun': lun,
-            'os_version': 'rhel8.6', 'multipath': 'true',
-            'mount_point': '/dev/sdy', 'is_root_volume': False}}})
+        userid, conn = self.guest_with_volume(
+            self.c2, 'P', '500507680b21ac42', '0x0002000000000000',
+            '/dev/sdy')
         rdevs = [r.upper() for r in conn['zvm_fcp']]
 
         at_m2 = self.lab.zvm.fcps(member=M2)
