@@ -173,6 +173,16 @@ Most bytes of a guest's console log returned by ``get_console_output``.
 
 The newest output is kept when the log is longer.
 """),
+    cfg.StrOpt('fcp_template',
+               help="""
+The Cloud Connector's FCP template (its id or name) that FCP volumes use.
+
+Each guest with volumes gets one free FCP device per path of the template,
+dedicated to it while it has volumes; the devices' NPIV WWPNs are what
+Cinder maps LUNs to. Unset: the connector's default template (its
+``host_default`` one). ``nova-status upgrade check`` says whether the
+template exists and has free devices on every path.
+"""),
     cfg.BoolOpt('keep_image_files',
                 default=False,
                 help="""

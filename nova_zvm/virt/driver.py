@@ -40,6 +40,7 @@ from nova_zvm.virt import snapshot as zvm_snapshot
 from nova_zvm.virt import spawn as zvm_spawn
 from nova_zvm.virt import startup
 from nova_zvm.virt import userid as zvm_userid
+from nova_zvm.virt import volumes as zvm_volumes
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -136,6 +137,10 @@ class ZVMDriver(driver.ComputeDriver):
         # The connector deploys raw disk images only.
         supports_image_type_raw=True,
         has_imagecache=True,
+        # FCP volumes (see virt/volumes.py): one guest per volume, and the
+        # connector can neither grow nor swap an attached LUN.
+        supports_multiattach=False,
+        supports_extend_volume=False,
     )
 
     def __init__(self, virtapi):
@@ -404,3 +409,38 @@ class ZVMDriver(driver.ComputeDriver):
     def cache_image(self, context, image_id):
         return imagecache.cache_image(self._client, self._images(), context,
                                       image_id)
+
+    # Volumes ---------------------------------------------------------------
+
+    _volume_ops = None
+
+    def _volumes(self):
+        if self._volume_ops is None:
+            self._volume_ops = zvm_volumes.VolumeOps(self._client)
+        return self._volume_ops
+
+    @_translated()
+    def get_volume_connector(self, instance):
+        return self._volumes().connector(instance)
+
+    @_translated()
+    def attach_volume(self, context, connection_info, instance, mountpoint,
+                      disk_bus=None, device_type=None, encryption=None):
+        self._volumes().attach(instance, connection_info, mountpoint,
+                               encryption=encryption)
+
+    @_translated()
+    def detach_volume(self, context, connection_info, instance, mountpoint,
+                      encryption=None):
+        self._volumes().detach(instance, connection_info, mountpoint,
+                               encryption=encryption)
+
+    def swap_volume(self, context, old_connection_info, new_connection_info,
+                    instance, mountpoint, resize_to):
+        raise NotImplementedError(_('z/VM FCP volumes cannot be swapped: '
+                                    'detach the volume and attach the '
+                                    'other one'))
+
+    def extend_volume(self, context, connection_info, instance,
+                      requested_size):
+        raise nova_exception.ExtendVolumeNotSupported()

@@ -28,6 +28,7 @@ from nova_zvm.virt import logoff
 from nova_zvm.virt import network
 from nova_zvm.virt import ownership
 from nova_zvm.virt import userid as zvm_userid
+from nova_zvm.virt import volumes
 
 LOG = logging.getLogger(__name__)
 
@@ -117,6 +118,9 @@ def destroy(client, context, instance, network_info, block_device_info=None,
         return False
     deleted = delete_owned_guest(client, instance, userid, network_info)
     cleanup_local(instance)
+    if deleted:
+        # The connector keeps the deleted guest's FCP records: end them.
+        volumes.VolumeOps(client).release_guest(instance, userid)
     if deleted:
         LOG.info('Destroyed guest %s', userid, instance=instance)
     return deleted
