@@ -33,11 +33,13 @@ from nova_zvm.bench import operations
 from nova_zvm.bench import periodic
 from nova_zvm.bench import power_sync
 from nova_zvm.bench import report
+from nova_zvm.bench import volumes
 
 LOG = logging.getLogger('nova_zvm.bench')
 
 SCENARIOS = ('lab_start', 'client', 'operations', 'burst',
-             'burst_slow_glance', 'power_sync', 'periodic', 'cost')
+             'burst_slow_glance', 'power_sync', 'periodic', 'cost',
+             'volumes')
 
 OP_TITLES = {
     'spawn_new_image': 'spawn, new image',
@@ -184,6 +186,19 @@ def build_figures(results, args):
                       r['calls'], detail=r.get('rest')))
         figs.append(F('periodic.wall',
                       'periodic resource update: wall time', 's', r['wall']))
+    if 'volumes' in results:
+        r = results['volumes']
+        for op in ('attach', 'detach'):
+            title = 'FCP volume %s (2 paths, 2 target ports)' % op
+            figs.append(F('volumes.%s.calls' % op, title + ': REST calls',
+                          'calls', r['%s_calls' % op],
+                          T('<=', volumes.MINIMUM_CALLS + 1, on='ours',
+                            text='nova-zvm <= %d (minimum %d)' % (
+                                volumes.MINIMUM_CALLS + 1,
+                                volumes.MINIMUM_CALLS)),
+                          detail=r['rest'].get(op)))
+            figs.append(F('volumes.%s.wall' % op, title + ': wall time', 's',
+                          r['%s_wall' % op]))
     if 'cost' in results:
         r = results['cost']
         figs.append(F('cost.cpu', 'compute process CPU time per spawn',
@@ -275,6 +290,8 @@ def run_scenarios(args, stack, env, results, errors):
         env, specs, by_driver, args.reps))
     attempt('cost', lambda: cost.run(
         env, specs, args.cost_reps, args.cost_spawns))
+    attempt('volumes', lambda: volumes.run(
+        env, specs, by_driver, args.reps))
 
 
 def source_version():

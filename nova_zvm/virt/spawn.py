@@ -35,6 +35,7 @@ from oslo_utils import excutils
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import bfv
 from nova_zvm.virt import configdrive
 from nova_zvm.virt import disks
 from nova_zvm.virt import image
@@ -42,6 +43,7 @@ from nova_zvm.virt import network
 from nova_zvm.virt import ownership
 from nova_zvm.virt import teardown
 from nova_zvm.virt import validate
+from nova_zvm.virt import volumes
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -85,7 +87,7 @@ def _check_absent(client, userid):
         raise nova_exception.InstanceExists(name=userid)
 
 
-def _create_guest(client, undo, instance, userid, disk_list):
+def _create_guest(client, undo, instance, userid, disk_list, extra=None):
     """guest_create, recorded as this instance's guest first.
 
     The userid taken (409, or DirMaint's "already defined") means the
@@ -99,6 +101,8 @@ def _create_guest(client, undo, instance, userid, disk_list):
                                            instance.memory_mb))}
     if CONF.zvm.user_profile:
         kwargs['user_profile'] = CONF.zvm.user_profile
+    # Boot from volume: the dedicated FCPs, IPL and LOADDEV.
+    kwargs.update(extra or {})
     owners = ownership.OwnerRegistry()
     owners.set(userid, instance.uuid)
     try:
@@ -148,6 +152,11 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
         ``(units, unit)``; a larger disk is refused before any is created
     """
     network_info = network_info or []
+    root = bfv.root_volume(block_device_info)
+    if root is not None:
+        return _spawn_from_volume(client, virtapi, instance, image_meta,
+                                  injected_files, admin_password,
+                                  network_info, root, power_on)
     userid, os_version, nics = validate.check_spawn(instance, image_meta,
                                                     network_info)
     validate.check_flavor_disks(instance, volume_limit, disks.UNIT_BYTES)
@@ -191,5 +200,53 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
                       instance=instance)
             undo.run()
     LOG.info('Spawned guest %(user)s (%(state)s)',
+             {'user': userid, 'state': 'started' if power_on else 'off'},
+             instance=instance)
+
+
+def _spawn_from_volume(client, virtapi, instance, image_meta, injected_files,
+                       admin_password, network_info, root, power_on):
+    """Build a guest that boots from its root volume (see ``bfv``)."""
+    userid, os_version, nics, wwpns, lun = bfv.check(
+        instance, image_meta, network_info, root)
+    _check_absent(client, userid)
+    ops = volumes.VolumeOps(client)
+    undo = _Undo(instance)
+    LOG.info('Spawning guest %(user)s from volume %(vol)s',
+             {'user': userid,
+              'vol': (root.get('connection_info') or {}).get('serial')},
+             instance=instance)
+    try:
+        fcps, extra = bfv.prepare(client, ops, undo, instance, userid,
+                                  wwpns, lun)
+        undo.push('remove the local config drive', configdrive.remove,
+                  instance)
+        iso = configdrive.build(instance, injected_files, admin_password,
+                                network_info)
+        transportfiles = configdrive.upload(client, iso)
+        configdrive.remove(instance)
+
+        _create_guest(client, undo, instance, userid, [], extra=extra)
+        # Nothing to copy: the LUN holds the image; the config drive is
+        # punched. The connector takes the OS version as the image name.
+        client.guest_deploy(userid, os_version,
+                            transportfiles=transportfiles, skipdiskcopy=True)
+        bfv.record_root(client, instance, userid, fcps, wwpns, lun,
+                        os_version, root.get('mount_device'))
+
+        network.plug_and_wait(
+            virtapi, instance, network_info,
+            functools.partial(_plug, client, undo, userid, os_version, nics,
+                              instance.hostname))
+        if power_on:
+            client.guest_start(userid,
+                               timeout=CONF.zvm.reachable_timeout or None)
+    except Exception as err:
+        with excutils.save_and_reraise_exception():
+            LOG.error('Spawn of guest %(user)s from a volume failed, rolling '
+                      'back: %(err)s', {'user': userid, 'err': err},
+                      instance=instance)
+            undo.run()
+    LOG.info('Spawned guest %(user)s from a volume (%(state)s)',
              {'user': userid, 'state': 'started' if power_on else 'off'},
              instance=instance)

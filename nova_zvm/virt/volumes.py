@@ -29,6 +29,7 @@ and a template with no free device answers 200 with an empty ``zvm_fcp``.
 from nova import exception as nova_exception
 from nova.i18n import _
 from oslo_log import log as logging
+from oslo_utils import excutils
 
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
@@ -231,10 +232,16 @@ class VolumeOps(object):
 
     def attach(self, instance, connection_info, mountpoint,
                encryption=None):
-        check_encryption(connection_info, encryption)
         userid = zvm_userid.for_instance(instance)
-        # Checked before anything is reserved or dedicated.
-        fc_target(connection_info)
+        try:
+            check_encryption(connection_info, encryption)
+            fc_target(connection_info)
+        except nova_exception.Invalid:
+            # Nova asked for the connector (which reserved the guest's
+            # FCPs) before handing the volume over: release them unless
+            # another volume uses them.
+            with excutils.save_and_reraise_exception():
+                self._release_quietly(userid, instance)
         out = self._reserve(userid, instance)
         fcps = [f.lower() for f in out['zvm_fcp']]
         body = self._connection(instance, userid, fcps, connection_info,

@@ -18,6 +18,7 @@ lines, the devices CP attached to it, the SCSI disks its OS sees on each
 path, and the connector's FCP records.
 """
 
+import itertools
 import time
 
 from nova.tests.functional.api import client as api_client
@@ -29,6 +30,9 @@ from nova_zvm.tests.functional import cinder
 from nova_zvm.virt import volumes
 
 TEMPLATE = 'nova-vols'
+# LUN numbers unique in the process: the class's lab (and its array) is
+# shared by the tests.
+_LUNS = itertools.count(1)
 EMPTY_TEMPLATE = 'no-devices'
 
 
@@ -58,7 +62,6 @@ class TestFCPVolumes(base.ZVMTestCase):
         self.cinder = self.useFixture(
             cinder.ZVMCinderFixture(self, self.lab.zvm))
         self.connector = self.connector_client()
-        self.next_lun = 1
 
     def _configure_driver(self):
         super()._configure_driver()
@@ -68,8 +71,7 @@ class TestFCPVolumes(base.ZVMTestCase):
 
     def new_volume(self, name):
         volume_id = getattr(uuids, name)
-        self.cinder.create_fc_volume(volume_id, self.next_lun)
-        self.next_lun += 1
+        self.cinder.create_fc_volume(volume_id, next(_LUNS))
         return volume_id
 
     def wait_action(self, server, action):
@@ -348,3 +350,77 @@ class TestFCPVolumes(base.ZVMTestCase):
         self.detach(server, volume)
         self.assert_no_fcp_of(userid)
         self.assert_unharmed(volume)
+
+    # Boot from volume ------------------------------------------------------
+
+    def boot_from_volume(self, volume_id, flavor_id=None,
+                         expected_status='ACTIVE'):
+        server = self._build_server(networks='auto', flavor_id=flavor_id)
+        server.pop('imageRef', None)
+        server['block_device_mapping_v2'] = [{
+            'boot_index': 0, 'uuid': volume_id, 'source_type': 'volume',
+            'destination_type': 'volume', 'delete_on_termination': False}]
+        server = self.api.post_server({'server': server})
+        return self.wait_for_status(server, expected_status)
+
+    def root_volume(self, name, size_gb=10):
+        volume_id = getattr(uuids, name)
+        self.cinder.create_fc_volume(volume_id, next(_LUNS),
+                                     size_gb=size_gb, image='rhel8.6',
+                                     bootable=True)
+        return volume_id
+
+    def test_boot_from_volume_and_delete(self):
+        volume = self.root_volume('root1')
+        server = self.boot_from_volume(volume)
+        userid = base.userid_of(server)
+
+        guest = self.zvm_guest(server)
+        self.assertEqual({}, guest['minidisks'])
+        vols = self.lab.zvm.volumes(userid)
+        fcps = sorted(r for _v, r in vols['dedicate'])
+        self.assertEqual(2, len(fcps))
+        # IPLed from the LUN through one of its FCP devices.
+        booted = vols['booted_from']
+        self.assertIn(booted['fcp'], fcps)
+        self.assertEqual('rhel8.6', booted['image'])
+        self.assertEqual('%04x000000000000' % self.cinder.luns[volume],
+                         booted['lun'].lower())
+        self.assertIn(booted['target_wwpn'].lower(), cinder.TARGETS)
+        self.assertEqual({f: (1, 1) for f in fcps}, self.fcp_records(userid))
+        self.assertTrue(all(lun.get('bootmap')
+                            for lun in self.cinder.lun_state(volume)[:1]))
+
+        self.delete_server(server)
+
+        self.assertFalse(self.zvm_exists(userid))
+        self.assert_no_fcp_of(userid)
+        # The volume outlives the server, image and all.
+        luns = self.cinder.lun_state(volume)
+        self.assertEqual({'rhel8.6'}, {lun['image'] for lun in luns})
+        self.assert_unharmed(volume)
+
+    def test_boot_from_volume_with_an_ephemeral_disk_is_refused(self):
+        flavor = self._create_flavor(disk=0, ephemeral=1)
+        volume = self.root_volume('root_eph')
+        server = self.boot_from_volume(volume, flavor_id=flavor,
+                                       expected_status='ERROR')
+        self.assertIn('ephemeral', server['fault']['message'])
+        self.assertFalse(self.zvm_exists(base.userid_of(server)))
+        self.assert_no_fcp_of(base.userid_of(server))
+        self.assert_unharmed(volume)
+
+    def test_boot_from_volume_faults_leave_nothing(self):
+        volume = self.root_volume('root_fault')
+        for name in ('zthin:refresh_bootmap', 'Image_Create_DM',
+                     'Image_Activate'):
+            self.lab.zvm.clear_faults()
+            self.lab.zvm.inject_fault(name, rc=300, rs=12)
+            server = self.boot_from_volume(volume, expected_status='ERROR')
+            userid = base.userid_of(server)
+            self.assertFalse(self.zvm_exists(userid), name)
+            self.assert_no_fcp_of(userid)
+            self.delete_server(server)
+            self.assert_unharmed(volume)
+            self.assertEqual('available',
+                             self.cinder.volumes[volume]['status'])
