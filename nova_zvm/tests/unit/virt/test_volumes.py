@@ -13,10 +13,12 @@
 """FCP volumes (virt/volumes.py) against the lab's connector and array."""
 
 from nova import exception as nova_exception
+from nova import objects
 import testtools
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
+from nova_zvm.virt import spawn
 from nova_zvm.virt import volumes
 
 TARGETS = ('500507680b21ac41', '500507680b22ac41')
@@ -183,3 +185,112 @@ class TestVolumeOps(spawn_base.SpawnTestCase):
         self.assertEqual({f: (other.name.upper(), 1, 0)
                           for f in other_fcps}, self.usage(other_fcps))
         self.ops.release_guest(other, other.name.upper())
+
+
+class TestBootFromVolume(spawn_base.SpawnTestCase):
+    """spawn with a root volume: checks first, then all or nothing."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        from nova_zvm.client import ZVMClient
+        client = ZVMClient(cls.lab.url, token_file=cls.lab.token_file,
+                           ca_file=cls.lab.ca_file, max_retries=0)
+        client._call('create_fcp_template', 'POST', '/volumes/fcptemplates',
+                     json_body={'name': 'boot',
+                                'fcp_devices': '1a00-1a07;1b00-1b07',
+                                'host_default': True})
+        cls.luns = iter(range(0x60, 0xff))
+
+    def setUp(self):
+        super().setUp()
+        self.conf.config(group='zvm', fcp_template='boot',
+                         reachable_timeout=30)
+        self.ops = volumes.VolumeOps(self.client)
+
+    def image_meta(self, **extra):
+        return objects.ImageMeta.from_dict(dict(
+            {'properties': {'os_distro': 'rhel8.6'}, 'min_disk': 0},
+            **extra))
+
+    def root(self, inst, mapped=True, size=10):
+        lun = next(self.luns)
+        for target in TARGETS:
+            self.lab.zvm.create_lun(target, volumes.fcp_lun(lun),
+                                    size_gb=size, image='rhel8.6')
+        if mapped:
+            # What nova's prep_block_device and Cinder do before spawn.
+            wwpns = self.ops.connector(inst)['wwpns']
+            for target in TARGETS:
+                self.lab.zvm.map_lun(wwpns, target, volumes.fcp_lun(lun))
+        return {'block_device_mapping': [{
+            'boot_index': 0, 'connection_info': fc_info(lun),
+            'mount_device': '/dev/sda', 'volume_size': size}],
+            'root_device_name': '/dev/sda'}
+
+    def spawn(self, inst, bdi, image_meta=None):
+        spawn.spawn(self.client, self.virtapi, self.context, inst,
+                    image_meta or self.image_meta(), [], 'pw', {}, [],
+                    block_device_info=bdi)
+
+    def records(self, userid):
+        found = {}
+        for fcp in self.lab.zvm.fcps():
+            usage = self.client.get_fcp_usage(fcp.lower())
+            if str(usage[0]).upper() == userid and (usage[1] or usage[2]):
+                found[fcp] = tuple(usage[1:3])
+        return found
+
+    def test_the_guest_ipls_from_the_lun(self):
+        inst = self.instance(root_gb=0)
+        bdi = self.root(inst)
+        self.spawn(inst, bdi)
+        userid = inst.name.upper()
+        vols = self.lab.zvm.volumes(userid)
+        fcps = sorted(r for _v, r in vols['dedicate'])
+        self.assertEqual(2, len(fcps))
+        self.assertIn(vols['booted_from']['fcp'], fcps)
+        self.assertEqual({}, self.user(inst.name)['minidisks'])
+        self.assertEqual({f: (1, 1) for f in fcps}, self.records(userid))
+
+        spawn.destroy(self.client, self.context, inst, [])
+        self.assertIsNone(self.user(inst.name))
+        self.assertEqual({}, self.records(userid))
+        # The volume is left as it is: the image and the bootmap.
+        lun = volumes.fcp_lun(bdi['block_device_mapping'][0][
+            'connection_info']['data']['target_lun'])[2:]
+        mine = [found for found in self.lab.zvm.storage()['luns']
+                if found['lun'] == lun]
+        self.assertEqual(2, len(mine))
+        self.assertEqual({'rhel8.6'}, {found['image'] for found in mine})
+        self.assertTrue(any(found.get('bootmap') for found in mine))
+
+    def test_checks_come_before_anything_is_made(self):
+        inst = self.instance(ephemeral_gb=1)
+        bdi = self.root(inst, mapped=False)
+        self.lab.zvm.reset_rest_calls()
+        err = self.assertRaises(nova_exception.InvalidInput, self.spawn,
+                                inst, bdi)
+        self.assertIn('ephemeral', str(err))
+        small = self.instance()
+        bdi = self.root(small, mapped=False, size=5)
+        err = self.assertRaises(nova_exception.InvalidInput, self.spawn,
+                                small, bdi, self.image_meta(min_disk=8))
+        self.assertIn('min_disk', str(err))
+        bdi['block_device_mapping'][0]['connection_info'] = {
+            'driver_volume_type': 'rbd', 'data': {}}
+        self.assertRaises(volumes.UnsupportedVolume, self.spawn, small, bdi)
+        self.assertEqual([], self.changing_rest_calls())
+
+    def test_a_failure_at_each_step_leaves_nothing(self):
+        for fault in ('zthin:refresh_bootmap', 'Image_Create_DM',
+                      'Image_Activate'):
+            inst = self.instance(root_gb=0)
+            bdi = self.root(inst)
+            self.lab.zvm.clear_faults()
+            self.lab.zvm.inject_fault(fault, rc=300, rs=12)
+            self.assertRaises(zvm_exception.ZVMConnectorError, self.spawn,
+                              inst, bdi)
+            userid = inst.name.upper()
+            self.assertIsNone(self.user(inst.name), fault)
+            self.assertEqual({}, self.records(userid), fault)
