@@ -73,6 +73,19 @@ def check(instance, image_meta, network_info, root):
     return userid, os_version, nics, wwpns, lun
 
 
+def release_refused(ops, instance):
+    """After a refusal: end the reservation nova's connector call made.
+
+    Nova asks for the guest's connector (which reserves its FCP devices)
+    before spawn; only devices without a volume connection are released.
+    """
+    try:
+        userid = zvm_userid.for_instance(instance)
+    except nova_exception.InvalidInput:
+        return
+    ops.release_quietly(userid, instance)
+
+
 def prepare(client, ops, undo, instance, userid, wwpns, lun):
     """Reserve the guest's FCPs and write the LUN's bootmap.
 

@@ -207,10 +207,14 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
 def _spawn_from_volume(client, virtapi, instance, image_meta, injected_files,
                        admin_password, network_info, root, power_on):
     """Build a guest that boots from its root volume (see ``bfv``)."""
-    userid, os_version, nics, wwpns, lun = bfv.check(
-        instance, image_meta, network_info, root)
-    _check_absent(client, userid)
     ops = volumes.VolumeOps(client)
+    try:
+        userid, os_version, nics, wwpns, lun = bfv.check(
+            instance, image_meta, network_info, root)
+    except nova_exception.Invalid:
+        with excutils.save_and_reraise_exception():
+            bfv.release_refused(ops, instance)
+    _check_absent(client, userid)
     undo = _Undo(instance)
     LOG.info('Spawning guest %(user)s from volume %(vol)s',
              {'user': userid,

@@ -241,7 +241,7 @@ class VolumeOps(object):
             # FCPs) before handing the volume over: release them unless
             # another volume uses them.
             with excutils.save_and_reraise_exception():
-                self._release_quietly(userid, instance)
+                self.release_quietly(userid, instance)
         out = self._reserve(userid, instance)
         fcps = [f.lower() for f in out['zvm_fcp']]
         body = self._connection(instance, userid, fcps, connection_info,
@@ -260,7 +260,7 @@ class VolumeOps(object):
                       instance=instance)
             # The connector undid its dedicate and connection count; the
             # reservation of devices with no other volume is ours to end.
-            self._release_quietly(userid, instance)
+            self.release_quietly(userid, instance)
             raise
 
     def detach(self, instance, connection_info, mountpoint, encryption=None):
@@ -290,7 +290,8 @@ class VolumeOps(object):
             userid, reserve=True, fcp_template_id=template) or {}
         return [f.lower() for f in out.get('zvm_fcp') or []]
 
-    def _release_quietly(self, userid, instance):
+    def release_quietly(self, userid, instance):
+        """``release``, logging a failure: for paths that raise already."""
         try:
             self.release(userid)
         except zvm_exception.ZVMConnectorError as err:
