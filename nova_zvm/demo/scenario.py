@@ -13,10 +13,13 @@
 """What the demo does, as a user of nova's REST API would do it."""
 
 import importlib.metadata
+import time
 
 from oslo_utils.fixture import uuidsentinel as uuids
 
+from nova_zvm import client as zvm_client
 from nova_zvm.tests.functional import base
+from nova_zvm.tests.functional import cinder
 
 SERVER_NAMES = ('web-1', 'web-2', 'db-1')
 FROM_SNAPSHOT = 'db-2'
@@ -116,6 +119,8 @@ def run(cloud, progress):
         servers.append(clone)
         details.append(server_line(cloud.wait_for_status(clone, 'ACTIVE')))
 
+    attach_volume(cloud, progress, db1)
+
     with progress.step('The z/VM user directory, as the fake z/VM holds '
                        'it') as details:
         details.extend(directory_lines(cloud.lab.zvm.state()))
@@ -138,3 +143,39 @@ def run(cloud, progress):
             raise DemoFailed('placement still counts %s' % usages)
         details.extend(directory_lines(left))
         details.append('placement usages: %s' % usages)
+
+
+def attach_volume(cloud, progress, server):
+    """A LUN of the lab's SAN attached to ``server``, as its guest sees it."""
+    with progress.step('Attach a Cinder volume (an FCP LUN on the lab\'s '
+                       'SAN) to %s' % server['name']) as details:
+        connector = zvm_client.ZVMClient(
+            cloud.lab.url, token_file=cloud.lab.token_file,
+            ca_file=cloud.lab.ca_file, max_retries=0)
+        connector._call(
+            'create_fcp_template', 'POST', '/volumes/fcptemplates',
+            json_body={'name': 'demo', 'fcp_devices': '1a00-1a07;1b00-1b07',
+                       'host_default': True})
+        volumes = cloud.useFixture(cinder.ZVMCinderFixture(cloud,
+                                                           cloud.lab.zvm))
+        volume_id = volumes.create_fc_volume(uuids.demo_volume, 1, size_gb=5)
+        cloud.api.post_server_volume(
+            server['id'], {'volumeAttachment': {'volumeId': volume_id}})
+        deadline = time.monotonic() + cloud.WAIT_TIMEOUT
+        while volumes.volumes[volume_id]['status'] != 'in-use':
+            if time.monotonic() > deadline:
+                raise DemoFailed('volume %s not attached' % volume_id)
+            time.sleep(0.2)
+        device = cloud.api.get_server_volume(server['id'],
+                                             volume_id)['device']
+        view = cloud.lab.zvm.volumes(base.userid_of(server))
+        details.append('nova: volume %s at %s' % (volume_id, device))
+        for vdev, rdev in view['dedicate']:
+            details.append('z/VM directory: DEDICATE %s %s' % (vdev, rdev))
+        for name, disk in sorted(view['scsi_disks'].items()):
+            details.append('guest: /dev/%s, LUN %s, %d paths%s' % (
+                name, disk['lun'], len(disk['paths']),
+                ' (multipath)' if disk['multipath'] else ''))
+            for path in disk['paths']:
+                details.append('  FCP %s -> target %s' % (
+                    path['fcp'], path['target_wwpn']))
