@@ -38,6 +38,10 @@ EMPTY_TEMPLATE = 'no-devices'
 
 class TestFCPVolumes(base.ZVMTestCase):
 
+    # Several builds and attaches per test on a shared machine: a bound on
+    # waiting, not a speed check.
+    WAIT_TIMEOUT = 180
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -121,9 +125,10 @@ class TestFCPVolumes(base.ZVMTestCase):
 
     def detach(self, server, volume_id):
         self.api.delete_server_volume(server['id'], volume_id)
-        self._wait_for_volume_detach(server['id'], volume_id)
+        # The action first: nova's volume waits give up after 10 s.
         self.assertEqual(['Success'], self.wait_action(server,
                                                        'detach_volume'))
+        self._wait_for_volume_detach(server['id'], volume_id)
 
     def mount_point(self, server, volume_id):
         return self.api.get_server_volume(server['id'],
