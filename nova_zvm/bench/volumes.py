@@ -68,13 +68,15 @@ def run(env, specs, labs_by_driver, reps):
                    fcp_devices='1a00-1a07;1b00-1b07', host_default=True)
     driver = spec.build(env)
     try:
-        for rep in range(reps):
+        # One more round first, unrecorded: the driver looks its FCP
+        # template up once per process, on its first volume call.
+        for rep in range(-1, reps):
             instance = env.instance({'id': uuidutils.generate_uuid()})
             instance.system_metadata = {
                 'image_os_distro': environment.OS_DISTRO}
             userid = instance.name.upper()
             _prepare(admin, lab, userid)
-            number = 0x40 + rep
+            number = 0x41 + rep
             with admin.quiet():
                 for target in TARGETS:
                     lab.zvm.create_lun(target, _lun(number))
@@ -87,17 +89,16 @@ def run(env, specs, labs_by_driver, reps):
                     lab.zvm.map_lun(connector['wwpns'], target, _lun(number))
                 driver.attach_volume(env.context, info, instance,
                                      '/dev/sdb')
-            samples['attach_wall'].setdefault('ours', []).append(meter.wall)
-            samples['attach_calls'].setdefault('ours', []).append(
-                len(meter.calls))
-            rest['attach'] = {'ours': meter.patterns()}
-
+            attach = meter
             with labs.Meter(lab) as meter:
                 driver.detach_volume(env.context, info, instance, '/dev/sdb')
-            samples['detach_wall'].setdefault('ours', []).append(meter.wall)
-            samples['detach_calls'].setdefault('ours', []).append(
-                len(meter.calls))
-            rest['detach'] = {'ours': meter.patterns()}
+            if rep >= 0:
+                for op, measured in (('attach', attach), ('detach', meter)):
+                    samples[op + '_wall'].setdefault('ours', []).append(
+                        measured.wall)
+                    samples[op + '_calls'].setdefault('ours', []).append(
+                        len(measured.calls))
+                    rest[op] = {'ours': measured.patterns()}
             with admin.quiet():
                 admin.call('guest_delete', userid)
     finally:
