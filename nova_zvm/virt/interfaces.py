@@ -21,8 +21,10 @@ Attach, in order, each step undone if a later one fails:
     2. the NIC in the directory with the port's MAC (its MACID) and its
        network configuration for the guest (applied at its next start)
     3. the NIC coupled to its vswitch in the directory, on its VLAN
-    4. the guest granted on the vswitch for that VLAN (the last step: a
-       grant the guest had before is never revoked by a rollback)
+    4. the guest granted on the vswitch for that VLAN (the last step); a
+       grant the guest had before (another NIC on that vswitch) is put
+       back as it was: revoked and granted again for the VLANs of the
+       guest's other NICs there, read from their NICDEFs
 
 A running (or paused) guest is refused: the Cloud Connector defines a NIC
 on a running guest without the port's MACID (``Virtual_Network_Adapter_
@@ -39,7 +41,10 @@ come before one was registered, so none is waited for here.
 Detach works on running and stopped guests: the connector removes the NIC
 from the directory and from the running guest, and the guest's
 configuration of it; the grant goes when it was the guest's last NIC on
-that vswitch.
+that vswitch. When other NICs stay there, a VLAN only the detached NIC
+used is taken out of a stopped guest's grant (revoke, grant again for the
+VLANs left); a running guest keeps it, since revoking its grant would
+uncouple its other NICs and the connector cannot remove one VLAN alone.
 """
 
 import functools
@@ -162,13 +167,45 @@ def attach_interface(client, instance, image_meta, vif):
             return
         planned = nic._replace(vdev=_free_vdev(records))
         granted = {(r.get('switch') or '').upper() for r in records}
-        _plug(client, instance, userid, os_version, planned,
-              planned.vswitch in granted)
+        before = None
+        if planned.vswitch in granted:
+            before = _directory_vlans(client, userid, planned.vswitch)
+        _plug(client, instance, userid, os_version, planned, before)
 
     _attach()
 
 
-def _plug(client, instance, userid, os_version, nic, granted_before):
+def _directory_vlans(client, userid, vswitch):
+    """{vdev: VLAN id or None} of the guest's NICDEFs on ``vswitch``."""
+    entry = client.guest_get_user_direct(userid) or {}
+    found = {}
+    for line in entry.get('user_direct') or []:
+        words = line.upper().split()
+        if words[:1] != ['NICDEF'] or len(words) < 2:
+            continue
+        vdev = words[1].zfill(4)
+        # Each keyword with the word after it (LAN SYSTEM name, VLAN n).
+        opts = dict(zip(words, words[1:]))
+        if opts.get('SYSTEM') != vswitch:
+            continue
+        vlan = opts.get('VLAN')
+        found[vdev] = int(vlan) if vlan and vlan.isdigit() else None
+    return found
+
+
+def _regrant(client, userid, vswitch, vlans):
+    """The guest's grant on ``vswitch`` made anew for exactly ``vlans``."""
+    network.revoke(client, userid, vswitch)
+    network.grant(client, userid, vswitch,
+                  tuple(sorted(v for v in set(vlans) if v is not None)))
+
+
+def _plug(client, instance, userid, os_version, nic, before):
+    """Define, configure, couple and grant; ``before``: see _regrant.
+
+    :param before: None when the guest has no grant on the NIC's vswitch
+        yet, else {vdev: VLAN} of its NICs there (the grant to restore)
+    """
     undo = []
     LOG.info('Attaching port %(port)s as NIC %(vdev)s on vswitch %(vsw)s '
              '(VLAN %(vlan)s)', {'port': nic.vif_id, 'vdev': nic.vdev,
@@ -185,10 +222,15 @@ def _plug(client, instance, userid, os_version, nic, granted_before):
                                       userid, os_version, nic.vdev))
         network.couple(client, userid, nic)
         # Deleting the NIC takes its coupling with it.
-        if not granted_before:
+        if before is None:
             undo.append(('revoke %s on vswitch %s' % (userid, nic.vswitch),
                          functools.partial(network.revoke, client, userid,
                                            nic.vswitch)))
+        elif nic.vlan is not None and nic.vlan not in before.values():
+            undo.append(('restore the grant of %s on vswitch %s'
+                         % (userid, nic.vswitch),
+                         functools.partial(_regrant, client, userid,
+                                           nic.vswitch, before.values())))
         network.grant(client, userid, nic.vswitch, nic.vlan)
     except Exception as err:
         with excutils.save_and_reraise_exception():
@@ -227,15 +269,25 @@ def detach_interface(client, instance, vif):
         vdev = record['interface']
         vswitch = (record.get('switch') or '').upper()
         active = _is_running(client, userid)
+        others = {(r.get('switch') or '').upper() for r in records
+                  if r is not record}
+        vlans = {}
+        if vswitch and vswitch in others and not active:
+            vlans = _directory_vlans(client, userid, vswitch)
         LOG.info('Detaching port %(port)s: NIC %(vdev)s on vswitch %(vsw)s',
                  {'port': vif.get('id'), 'vdev': vdev, 'vsw': vswitch},
                  instance=instance)
         client.guest_delete_network_interface(userid, os_version, vdev,
                                               active=active or None)
-        others = {(r.get('switch') or '').upper() for r in records
-                  if r is not record}
-        if vswitch and vswitch not in others:
+        if not vswitch:
+            return
+        if vswitch not in others:
             teardown.revoke_grants(client, userid, [vswitch])
+            return
+        gone = vlans.pop(vdev.zfill(4), None)
+        if gone is not None and gone not in vlans.values():
+            # A VLAN only this NIC used leaves the (stopped) guest's grant.
+            _regrant(client, userid, vswitch, vlans.values())
 
     _detach()
 

@@ -120,11 +120,31 @@ class TestAttachStopped(InterfaceTestCase):
         self.assertEqual({}, self.nics(inst))
         self.assertEqual({}, self.grants(inst.name))
 
+    def test_vlan_nic_beside_a_flat_one_leaves_the_grant_as_it_was(self):
+        inst, first = self.guest()
+        vif = self.vif(1, physnet='physnet1', vlan=9)
+        self.attach(inst, vif)
+        self.assertEqual({'VSW1': 9}, self.grants(inst.name))
+        self.assertEqual(9, self.nics(inst)['1003']['vlan'])
+
+        interfaces.detach_interface(self.client, inst, vif)
+
+        self.assertEqual(['1000'], sorted(self.nics(inst)))
+        self.assertEqual({'VSW1': None}, self.grants(inst.name))
+
     def test_failure_at_every_call_leaves_nothing(self):
+        # A new grant (VSW2) is revoked.
+        self._fail_every_call(physnet='physnet2', vlan=7)
+
+    def test_failure_at_every_call_restores_an_older_grant(self):
+        # The boot NIC's grant on VSW1 (no VLAN) is put back as it was.
+        self._fail_every_call(physnet='physnet1', vlan=7)
+
+    def _fail_every_call(self, physnet, vlan):
         inst, first = self.guest()
         before = self.nics(inst), self.grants(inst.name)
         self.lab.zvm.reset_calls()
-        vif = self.vif(1, physnet='physnet2', vlan=7)
+        vif = self.vif(1, physnet=physnet, vlan=vlan)
         self.attach(inst, vif)
         calls = [_named(c) for c in self.lab.zvm.calls()
                  if not _reading(c)]
@@ -140,7 +160,7 @@ class TestAttachStopped(InterfaceTestCase):
             self.lab.zvm.clear_faults()
             self.lab.zvm.inject_fault(call, rc=8, rs=99, nth=seen[call])
             try:
-                self.attach(inst, self.vif(1, physnet='physnet2', vlan=7))
+                self.attach(inst, self.vif(1, physnet=physnet, vlan=vlan))
             except zvm_exception.ZVMConnectorError:
                 failed.append(call)
             else:
