@@ -27,11 +27,12 @@ Attach, in order, each step undone if a later one fails:
        guest's other NICs there, read from their NICDEFs
 
 A running (or paused) guest is refused: the Cloud Connector defines a NIC
-on a running guest without the port's MACID (``Virtual_Network_Adapter_
-Create_Extended`` gets none; zvmsdk logs "Ignore the mac address"), so CP
-gives the live NIC a MAC of its own, and the connector has no call that
-sets a running NIC's MACID. A NIC whose MAC is not the port's breaks
-neutron's port security and the guest's addressing, so it is never made.
+on a running guest without the port's MACID (SMAPI
+``Virtual_Network_Adapter_Create_Extended`` gets none; zvmsdk logs "Ignore
+the mac address"), so CP gives the live NIC a MAC of its own, and the
+connector has no call that sets a running NIC's MACID. A NIC whose MAC is
+not the port's breaks neutron's port security and the guest's addressing,
+so it is never made.
 
 Nova does not wait for ``network-vif-plugged`` when it attaches an
 interface (neither does its libvirt driver), and the port is bound before
