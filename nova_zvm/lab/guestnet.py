@@ -31,12 +31,14 @@ _DELETE = re.compile(r'^DEL([0-9A-Fa-f]{1,4})\.sh$')
 def boot(zvm, userid, user):
     """zvmguestconfigure at boot: apply (and consume) network scripts."""
     for f in zvm.reader(userid):
+        name = f.get('name') or ''
         if not f.get('path'):
             continue
-        deleted = _DELETE.match(f['name'] or '')
+        deleted = _DELETE.match(name)
         if deleted:
             remove(user, deleted.group(1))
-        elif not (f['name'].endswith('.doscript') and apply(user, f['path'])):
+        elif not (name == 'network.doscript' and apply(user, f['path'])):
+            # Volume scripts and config drives are not the network's.
             continue
         zvm.spool.pop(f['id'], None)
 
