@@ -115,6 +115,18 @@ for VLAN networks, so no separate z/VM neutron agent is needed.
 Example:
     vswitch_mappings = physnet1:VSWITCH1,provider:XCATVSW2
 """),
+    cfg.StrOpt('mac_prefix',
+               default='02:00:00',
+               regex=r'^[0-9A-Fa-f]{2}([:-]?[0-9A-Fa-f]{2}){2}$',
+               help="""
+The z/VM system's MAC prefix (``VMLAN MACPREFIX`` in its SYSTEM CONFIG).
+
+A NIC's directory entry keeps only the last three bytes of a MAC (its
+MACID); CP puts this prefix in front of them. An interface is attached only
+for a port whose MAC starts with this prefix, so that the guest's NIC
+carries the port's MAC; set neutron's ``base_mac`` to match (e.g.
+``base_mac = 02:00:00:00:00:00``). z/VM's default prefix is 02-00-00.
+"""),
     cfg.StrOpt('disk_pool',
                help="""
 Disk pool the guests' minidisks are carved from, as ``TYPE:NAME``.

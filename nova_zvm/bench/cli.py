@@ -28,6 +28,7 @@ from nova_zvm.bench import client
 from nova_zvm.bench import cost
 from nova_zvm.bench import drivers
 from nova_zvm.bench import environment
+from nova_zvm.bench import interfaces
 from nova_zvm.bench import labs
 from nova_zvm.bench import operations
 from nova_zvm.bench import periodic
@@ -39,7 +40,7 @@ LOG = logging.getLogger('nova_zvm.bench')
 
 SCENARIOS = ('lab_start', 'client', 'operations', 'burst',
              'burst_slow_glance', 'power_sync', 'periodic', 'cost',
-             'volumes')
+             'volumes', 'interfaces')
 
 OP_TITLES = {
     'spawn_new_image': 'spawn, new image',
@@ -48,6 +49,8 @@ OP_TITLES = {
     'power_off': 'power off (clean)',
     'power_on': 'power on',
     'destroy': 'destroy',
+    'attach_interface': 'attach interface (stopped guest)',
+    'detach_interface': 'detach interface',
 }
 
 
@@ -199,6 +202,14 @@ def build_figures(results, args):
                           detail=r['rest'].get(op)))
             figs.append(F('volumes.%s.wall' % op, title + ': wall time', 's',
                           r['%s_wall' % op]))
+    if 'interfaces' in results:
+        for op in interfaces.OPERATIONS:
+            r = results['interfaces'][op]
+            figs.append(F('interfaces.%s.wall' % op,
+                          OP_TITLES[op] + ': wall time', 's', r['wall']))
+            figs.append(F('interfaces.%s.calls' % op,
+                          OP_TITLES[op] + ': REST calls', 'calls',
+                          r['calls'], detail=r.get('rest')))
     if 'cost' in results:
         r = results['cost']
         figs.append(F('cost.cpu', 'compute process CPU time per spawn',
@@ -291,6 +302,8 @@ def run_scenarios(args, stack, env, results, errors):
     attempt('cost', lambda: cost.run(
         env, specs, args.cost_reps, args.cost_spawns))
     attempt('volumes', lambda: volumes.run(
+        env, specs, by_driver, args.reps))
+    attempt('interfaces', lambda: interfaces.run(
         env, specs, by_driver, args.reps))
 
 

@@ -58,8 +58,9 @@ class DirectoryFunctions(object):
                 if nic.get('dir_vlan') is not None:
                     line += ' VLAN %s PORTTYPE %s' % (
                         nic['dir_vlan'], nic.get('porttype') or 'ACCESS')
-            if nic.get('mac') and nic.get('dir_macid'):
-                line += ' MACID %s' % nic['mac'].replace(':', '')[-6:]
+            dir_mac = nic.get('dir_mac') or nic.get('mac')
+            if dir_mac and nic.get('dir_macid'):
+                line += ' MACID %s' % dir_mac.replace(':', '')[-6:]
             lines.append(line)
         for vdev, disk in sorted(user['minidisks'].items()):
             dev = '3390' if disk['type'] == 'ECKD' else '9336'
@@ -305,7 +306,12 @@ def apply_directory(user, entry):
             if 'PORTTYPE' in opts:
                 nic['porttype'] = opts['PORTTYPE']
             if 'MACID' in opts:
-                nic['mac'] = vnet.mac_from_id(opts['MACID'])
+                mac = vnet.mac_from_id(opts['MACID'])
+                if nic['active'] and nic.get('mac') not in (None, mac):
+                    # The running NIC keeps the MAC CP gave it.
+                    nic['dir_mac'] = mac
+                else:
+                    nic['mac'] = mac
                 nic['dir_macid'] = True
         elif words[:1] == ['MDISK']:
             continue

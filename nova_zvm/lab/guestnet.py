@@ -25,6 +25,30 @@ import re
 import tarfile
 
 _KV = re.compile(r'^([A-Z_]+)="?([^"\n]*)"?$', re.M)
+_DELETE = re.compile(r'^DEL([0-9A-Fa-f]{1,4})\.sh$')
+
+
+def boot(zvm, userid, user):
+    """zvmguestconfigure at boot: apply (and consume) network scripts."""
+    for f in zvm.reader(userid):
+        name = f.get('name') or ''
+        if not f.get('path'):
+            continue
+        deleted = _DELETE.match(name)
+        if deleted:
+            remove(user, deleted.group(1))
+        elif not (name == 'network.doscript' and apply(user, f['path'])):
+            # Volume scripts and config drives are not the network's.
+            continue
+        zvm.spool.pop(f['id'], None)
+
+
+def remove(user, vdev):
+    """Drop the guest's configuration of the NIC at ``vdev``."""
+    network = user.setdefault('guest_network', {})
+    for device, conf in list(network.items()):
+        if conf['vdev'].zfill(4) == vdev.upper().zfill(4):
+            del network[device]
 
 
 def apply(user, path):

@@ -23,6 +23,7 @@ import os
 import time
 
 from nova_zvm.lab import dirmaint
+from nova_zvm.lab import guestnet
 from nova_zvm.lab import smcli
 from nova_zvm.lab import sysusers
 from nova_zvm.lab import vnet
@@ -236,6 +237,7 @@ class SMAPI(dirmaint.DirectoryFunctions, vnet.NetworkFunctions):
             nic['active_vswitch'] = (nic['dir_vswitch'] if vsw is not None
                                      and userid in vsw['grants'] else None)
         self.assign_macs(user)
+        guestnet.boot(self.zvm, userid, user)
         user['console'] += ('z/VM V7.3.0 LOGON %s\nIPL %s\nLinux version '
                             '6.1.0 (nova-zvm lab) booting\n'
                             % (userid, user['ipl'] or '0100'))

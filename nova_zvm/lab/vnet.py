@@ -96,7 +96,16 @@ class NetworkFunctions(object):
                               create=True)
         self.check_macids(userid, {vdev: nic})
         nic['active'] = True
-        if not nic['mac']:
+        mac_id = smcli.keywords(ops).get('MAC_ID')
+        if mac_id:
+            nic['mac'] = mac_from_id(mac_id)
+        elif nic.get('dir_macid'):
+            # CP defines the running NIC without the directory's MACID
+            # (the connector passes none): it takes a MAC from the VMLAN
+            # range; the NICDEF's MACID applies at the next logon.
+            nic['dir_mac'] = nic['mac']
+            nic['mac'] = self._newmac_from_id()
+        elif not nic['mac']:
             nic['mac'] = self._newmac_from_id()
         return ''
 
@@ -108,6 +117,7 @@ class NetworkFunctions(object):
         if nic['active']:
             nic['defined'] = False
             nic['dir_vswitch'] = nic['dir_vlan'] = None
+            nic.pop('dir_mac', None)
         else:
             del user['nics'][vdev]
         return ''

@@ -312,6 +312,9 @@ class FakeZVM(object):
             else:
                 nic['active'] = False
                 nic['active_vswitch'] = None
+                # The next logon defines it from the directory's MACID.
+                if nic.get('dir_mac'):
+                    nic['mac'] = nic.pop('dir_mac')
 
     @staticmethod
     def logging_off(user):
@@ -407,6 +410,8 @@ class FakeZVM(object):
         vswitch = nic.get('active_vswitch') or nic.get('dir_vswitch')
         return {'vswitch': vswitch,
                 'mac': nic.get('mac'),
+                'directory_mac': nic.get('dir_mac') or (
+                    nic.get('mac') if nic.get('dir_macid') else None),
                 'vlan': nic.get('dir_vlan'),
                 'defined': nic.get('defined', False),
                 'active': nic.get('active', False),

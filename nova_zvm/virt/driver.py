@@ -34,6 +34,7 @@ from nova_zvm.virt import diagnostics as zvm_diagnostics
 from nova_zvm.virt import host as zvm_host
 from nova_zvm.virt import image as zvm_image
 from nova_zvm.virt import imagecache
+from nova_zvm.virt import interfaces as zvm_interfaces
 from nova_zvm.virt import ownership
 from nova_zvm.virt import power as zvm_power
 from nova_zvm.virt import snapshot as zvm_snapshot
@@ -141,6 +142,8 @@ class ZVMDriver(driver.ComputeDriver):
         # connector can neither grow nor swap an attached LUN.
         supports_multiattach=False,
         supports_extend_volume=False,
+        # Interfaces: attach to stopped guests, detach from any.
+        supports_attach_interface=True,
     )
 
     def __init__(self, virtapi):
@@ -352,6 +355,17 @@ class ZVMDriver(driver.ComputeDriver):
 
     def _is_paused(self, instance):
         return zvm_userid.for_instance(instance) in self._power.paused
+
+    # Interfaces ------------------------------------------------------------
+
+    @_translated()
+    def attach_interface(self, context, instance, image_meta, vif):
+        zvm_interfaces.attach_interface(self._client, instance, image_meta,
+                                        vif)
+
+    @_translated()
+    def detach_interface(self, context, instance, vif):
+        zvm_interfaces.detach_interface(self._client, instance, vif)
 
     # Host ------------------------------------------------------------------
 

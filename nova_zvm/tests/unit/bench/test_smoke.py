@@ -71,6 +71,13 @@ class BenchSmokeTest(testtools.TestCase):
             self.assertGreater(f['intree'], 0, key)
             self.assertAlmostEqual(f['ours'] / f['intree'], f['ratio'])
 
+        # Interfaces: nova-zvm only (the in-tree driver has none).
+        for key in ('interfaces.attach_interface.calls',
+                    'interfaces.detach_interface.calls'):
+            f = self.figure(key)
+            self.assertGreater(f['ours'], 0, key)
+            self.assertIsNone(f['intree'], key)
+
         # The in-tree driver's call pattern is known: one guest_list, then
         # one power-state query per guest; three host_get_info per cycle;
         # zvmconnector's RESTClient asks for a token before every call.

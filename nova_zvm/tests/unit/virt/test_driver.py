@@ -37,9 +37,14 @@ class CapabilitiesTestCase(testtools.TestCase):
     def test_image_cache_and_nothing_unsupported(self):
         caps = zvm_driver.ZVMDriver.capabilities
         self.assertTrue(caps['has_imagecache'])
-        for key in ('supports_evacuate', 'supports_attach_interface',
+        for key in ('supports_evacuate',
                     'supports_multiattach', 'supports_pcpus'):
             self.assertFalse(caps[key], key)
+
+    def test_interfaces_attach_untagged(self):
+        caps = zvm_driver.ZVMDriver.capabilities
+        self.assertTrue(caps['supports_attach_interface'])
+        self.assertFalse(caps['supports_tagged_attach_interface'])
 
 
 class FacadeTestCase(driver_base.DriverTestCase):
