@@ -90,6 +90,23 @@ class SingleSystemTestCase(driver_base.DriverTestCase):
         self.driver.destroy(self.context, inst, [])
         self.assertNotIn(userid, self.lab.zvm.state()['users'])
 
+    def test_rebuild_is_novas_own_unless_evacuating_in_an_ssi(self):
+        inst = guest_with_nic(self)
+        for evacuate_ in (False, True):
+            self.assertRaises(NotImplementedError, self.driver.rebuild,
+                              self.context, inst, image_meta(), [], None,
+                              {}, [], None, None, network_info=[],
+                              evacuate=evacuate_)
+        self.assertIn(self.userid(inst), self.client.guest_list())
+
+    def test_shared_storage_check_through_the_driver(self):
+        data = self.driver.check_instance_shared_storage_local(
+            self.context, self.instance())
+        self.assertTrue(self.driver.check_instance_shared_storage_remote(
+            self.context, data))
+        self.assertFalse(self.driver.check_instance_shared_storage_remote(
+            self.context, dict(data, system='ELSEWHERE')))
+
     def test_destroy_without_disks_keeps_the_guest(self):
         inst = self.guest('on')
         userid = self.userid(inst)
