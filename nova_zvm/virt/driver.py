@@ -31,10 +31,12 @@ from nova_zvm import client as zvm_client
 from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import diagnostics as zvm_diagnostics
+from nova_zvm.virt import evacuate as zvm_evacuate
 from nova_zvm.virt import host as zvm_host
 from nova_zvm.virt import image as zvm_image
 from nova_zvm.virt import imagecache
 from nova_zvm.virt import interfaces as zvm_interfaces
+from nova_zvm.virt import migration as zvm_migration
 from nova_zvm.virt import ownership
 from nova_zvm.virt import power as zvm_power
 from nova_zvm.virt import snapshot as zvm_snapshot
@@ -144,6 +146,9 @@ class ZVMDriver(driver.ComputeDriver):
         supports_extend_volume=False,
         # Interfaces: attach to stopped guests, detach from any.
         supports_attach_interface=True,
+        # Inside an SSI cluster the guest is recreated from the shared
+        # directory, elsewhere rebuilt from its image.
+        supports_evacuate=True,
     )
 
     def __init__(self, virtapi):
@@ -279,6 +284,8 @@ class ZVMDriver(driver.ComputeDriver):
     @_translated()
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
+        if self._keeps_guest(context, instance, network_info, destroy_disks):
+            return
         gone = False
         try:
             gone = zvm_spawn.destroy(self._client, context, instance,
@@ -301,6 +308,94 @@ class ZVMDriver(driver.ComputeDriver):
         finally:
             # The capture stops and restarts the guest.
             self._power.cache.invalidate(zvm_userid.for_instance(instance))
+
+    # Resize and migration --------------------------------------------------
+
+    @_translated()
+    def migrate_disk_and_power_off(self, context, instance, dest, flavor,
+                                   network_info, block_device_info=None,
+                                   timeout=0, retry_interval=0):
+        try:
+            return zvm_migration.migrate_disk_and_power_off(
+                self._client, self._power, context, instance, flavor,
+                network_info, timeout=timeout, retry_interval=retry_interval)
+        except (nova_exception.ResizeError,
+                nova_exception.MigrationPreCheckError) as err:
+            # Refused before the guest was touched: nova puts the server
+            # back in its state and records the reason.
+            LOG.error('Resize/migration refused: %s', err, instance=instance)
+            raise nova_exception.InstanceFaultRollback(inner_exception=err)
+
+    @_translated()
+    def finish_migration(self, context, migration, instance, disk_info,
+                         network_info, image_meta, resize_instance,
+                         allocations, block_device_info=None, power_on=True,
+                         share_info=None):
+        zvm_migration.finish_migration(
+            self._client, self._power, migration, instance, image_meta,
+            network_info, power_on)
+
+    def confirm_migration(self, context, migration, instance, network_info):
+        # The source released the guest when it moved; a resize on one
+        # host left nothing behind.
+        pass
+
+    @_translated()
+    def finish_revert_migration(self, context, instance, network_info,
+                                migration, block_device_info=None,
+                                power_on=True, share_info=None):
+        zvm_migration.finish_revert_migration(
+            self._client, self._power, migration, instance, network_info,
+            power_on)
+
+    def _keeps_guest(self, context, instance, network_info, destroy_disks):
+        """destroy() that must not delete the shared directory entry.
+
+        A revert's destroy at the destination (the source starts the same
+        guest again), or destroy_disks=False (the entry is shared with the
+        member that has the guest now, e.g. after an evacuation).
+        """
+        if zvm_migration.is_revert_at_destination(instance):
+            zvm_migration.revert_at_destination(
+                self._client, self._power, context, instance, network_info)
+        elif not destroy_disks:
+            zvm_migration.release(self._client, self._power, instance,
+                                  network_info)
+            zvm_spawn.cleanup_local(instance)
+        else:
+            return False
+        return True
+
+    @_translated()
+    def check_instance_shared_storage_local(self, context, instance):
+        return zvm_migration.shared_directory_data(
+            self._client, self._host_stats.nodename())
+
+    @_translated()
+    def check_instance_shared_storage_remote(self, context, data):
+        return zvm_migration.shares_directory(
+            self._client, self._host_stats.nodename(), data)
+
+    def check_instance_shared_storage_cleanup(self, context, data):
+        pass
+
+    @_translated()
+    def instance_on_disk(self, instance):
+        return zvm_evacuate.instance_on_disk(self._client, instance)
+
+    @_translated()
+    def rebuild(self, context, instance, image_meta, injected_files,
+                admin_password, allocations, bdms, detach_block_devices,
+                attach_block_devices, network_info=None, evacuate=False,
+                block_device_info=None, preserve_ephemeral=False,
+                accel_uuids=None, reimage_boot_volume=False):
+        if not (evacuate and
+                zvm_evacuate.instance_on_disk(self._client, instance)):
+            # nova's own rebuild: destroy, then spawn from the image.
+            raise NotImplementedError()
+        zvm_evacuate.recreate(self._client, self._power, context, instance,
+                              image_meta, bdms, detach_block_devices,
+                              attach_block_devices, network_info)
 
     # Guests: power ---------------------------------------------------------
 

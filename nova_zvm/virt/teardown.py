@@ -105,8 +105,9 @@ def destroy(client, context, instance, network_info, block_device_info=None,
             destroy_disks=True):
     """Remove the guest, its vswitch grants and its local files.
 
-    ``destroy_disks`` has no effect: a z/VM guest's minidisks belong to its
-    directory entry and go with it.
+    ``destroy_disks`` has no effect here: a z/VM guest's minidisks belong
+    to its directory entry and go with it. The driver never calls this
+    with ``destroy_disks=False`` (a shared entry, see ``migration.release``).
 
     :returns: True when the instance's guest is gone now
     """

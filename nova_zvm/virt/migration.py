@@ -1,0 +1,256 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""Resize and cold migration: nova's move steps for a stopped guest.
+
+A guest's directory entry and minidisks are the guest. On one host a
+resize only changes the entry; between members of one SSI cluster the
+entry and the disks are shared, so a move copies nothing: the source
+stops the guest and its connector forgets it (``deregister_vm``), the
+destination's connector adopts it (``register_vm``) and starts it there.
+Anything else (two z/VM systems that share no directory) is refused
+before the guest is touched.
+
+    migrate_disk_and_power_off   source: check, stop, release if moving
+    finish_migration             destination: adopt if moved, new shape,
+                                 start (unless the server was stopped)
+    confirm_migration            nothing left to do: the source released
+                                 the guest (and its grants) when it moved
+    destroy(destroy_disks=False) destination, on revert: stop, release if
+                                 moved (``revert_at_destination``)
+    finish_revert_migration      source: adopt if moved, old shape, start
+"""
+
+from nova.compute import task_states
+from nova import exception as nova_exception
+from nova.i18n import _
+from nova import objects
+from oslo_log import log as logging
+from oslo_serialization import jsonutils
+
+from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import logoff
+from nova_zvm.virt import network
+from nova_zvm.virt import ownership
+from nova_zvm.virt import resize
+from nova_zvm.virt import teardown
+from nova_zvm.virt import userid as zvm_userid
+from nova_zvm.virt import validate
+
+LOG = logging.getLogger(__name__)
+
+
+# SSI membership ------------------------------------------------------------
+
+def ssi_info(client):
+    """``(ssi_name, {member: state})`` of the connector's z/VM system.
+
+    ``(None, {})`` outside an SSI cluster. Parsed from SMAPI SSI_Query's
+    ``key = value`` lines.
+    """
+    name, members, member = None, {}, None
+    for line in client.host_get_ssi_info() or []:
+        key, _, value = str(line).partition('=')
+        key, value = key.strip(), value.strip()
+        if key == 'ssi_name':
+            name = value or None
+        elif key == 'member_system_id':
+            member = value.upper()
+            members[member] = None
+        elif key == 'member_state' and member:
+            members[member] = value
+    return name, members
+
+
+def shared_directory_data(client, nodename):
+    """What nova's shared storage check carries to the other host."""
+    name, _members = ssi_info(client)
+    return {'ssi': name, 'system': nodename.upper()}
+
+
+def shares_directory(client, nodename, data):
+    """Does this system see the directory of the one ``data`` describes?"""
+    if not data:
+        return False
+    if (data.get('system') or '').upper() == nodename.upper():
+        return True
+    name, _members = ssi_info(client)
+    return bool(name) and name == data.get('ssi')
+
+
+def check_same_ssi(client, source_node, dest_node):
+    """Refuse a move to a system outside this member's SSI cluster."""
+    name, members = ssi_info(client)
+    dest = dest_node.upper()
+    if not name:
+        raise nova_exception.MigrationPreCheckError(
+            reason=_('z/VM system %(src)s is not a member of an SSI '
+                     'cluster: a guest can move only between members of '
+                     'one SSI cluster (they share its directory and '
+                     'disks), not to %(dest)s')
+            % {'src': source_node, 'dest': dest_node})
+    if dest not in members:
+        raise nova_exception.MigrationPreCheckError(
+            reason=_('z/VM system %(dest)s is not a member of SSI cluster '
+                     '%(ssi)s (members: %(members)s): a guest can move '
+                     'only inside its SSI cluster')
+            % {'dest': dest_node, 'ssi': name,
+               'members': ', '.join(sorted(members))})
+    if members[dest] not in (None, 'Joined'):
+        raise nova_exception.MigrationPreCheckError(
+            reason=_('SSI member %(dest)s is %(state)s, not Joined')
+            % {'dest': dest_node, 'state': members[dest]})
+
+
+# Handing a guest over between members' connectors ---------------------------
+
+def release(client, power, instance, network_info):
+    """This member's connector and records forget the (stopped) guest.
+
+    The directory entry and disks stay: they are the guest, and another
+    member's connector has it, or will adopt it.
+    """
+    userid = zvm_userid.for_instance(instance)
+    teardown.revoke_grants(client, userid,
+                           network.vswitches_of(network_info or []))
+    try:
+        client.guest_deregister(userid)
+    except zvm_exception.NotFound:
+        LOG.debug('Guest %s was not registered here', userid)
+    ownership.OwnerRegistry().discard(userid, instance.uuid)
+    power.forget(instance, gone=True)
+    LOG.info('Released guest %s at this member', userid, instance=instance)
+
+
+def adopt(client, power, instance, image_meta, network_info):
+    """This member's connector manages the guest from now on.
+
+    ``register_vm`` is database only; the vswitch grants are this
+    member's own.
+    """
+    userid = zvm_userid.for_instance(instance)
+    if not _listed(client, userid):
+        _register(client, instance, userid,
+                  validate.connector_os_version(image_meta), network_info)
+    ownership.OwnerRegistry().set(userid, instance.uuid)
+    nics = network.plan_nics(network_info or [])
+    for vswitch, vlan in sorted(network.grants_needed(nics).items()):
+        network.grant(client, userid, vswitch, vlan)
+    power.forget(instance)
+    LOG.info('Adopted guest %s at this member', userid, instance=instance)
+
+
+def _listed(client, userid):
+    return userid in {u.upper() for u in client.guest_list() or []}
+
+
+def _register(client, instance, userid, os_version, network_info):
+    """register_vm, for a guest that is logged off too.
+
+    The connector (1.6.3) records the guest, then reads its NICs from the
+    running guest (Virtual_Network_Adapter_Query_Extended) to record them
+    too: for a logged-off guest that read finds none and the call fails
+    (rs 5, "No NIC found") with the guest recorded already. That is all
+    a stopped guest needs to be started here; its grants are revoked from
+    the instance's network info when it is deleted.
+    """
+    try:
+        client.guest_register(userid, 'os_version=%s' % os_version, '1',
+                              port_macs=_port_macs(network_info))
+    except zvm_exception.ZVMConnectorError as err:
+        if not _listed(client, userid):
+            raise
+        LOG.info('Guest %(user)s registered without its NICs (it is '
+                 'logged off): %(err)s', {'user': userid, 'err': err},
+                 instance=instance)
+
+
+def _port_macs(network_info):
+    """``{last 6 MAC digits: port id}``, how register_vm matches NICs."""
+    macs = {}
+    for vif in network_info or []:
+        if vif.get('address'):
+            macs[vif['address'].replace(':', '')[6:].upper()] = vif['id']
+    return macs or None
+
+
+# nova's steps --------------------------------------------------------------
+
+def _moving_migration(context, instance):
+    return objects.Migration.get_by_instance_and_status(
+        context, instance.uuid, 'migrating')
+
+
+def _moves(migration):
+    return (migration.source_node or '').upper() != \
+        (migration.dest_node or '').upper()
+
+
+def migrate_disk_and_power_off(client, power, context, instance, flavor,
+                               network_info, timeout=0, retry_interval=0):
+    """Source: refuse what cannot be done, stop, release when moving.
+
+    :returns: disk_info for finish_migration (the guest's userid)
+    """
+    migration = _moving_migration(context, instance)
+    resize.check(client, instance, flavor)
+    if _moves(migration):
+        check_same_ssi(client, migration.source_node, migration.dest_node)
+    power.power_off(instance, timeout=timeout, retry_interval=retry_interval)
+    if _moves(migration):
+        release(client, power, instance, network_info)
+    return jsonutils.dumps({'userid': zvm_userid.for_instance(instance)})
+
+
+def finish_migration(client, power, migration, instance, image_meta,
+                     network_info, power_on):
+    """Destination: adopt when moved, apply the flavor, start."""
+    if _moves(migration):
+        adopt(client, power, instance, image_meta, network_info)
+    # (nova's resize_instance says whether disks change: never here.)
+    if migration.old_instance_type_id != migration.new_instance_type_id:
+        resize.apply_shape(client, instance, instance.flavor)
+    if power_on:
+        power.power_on(instance)
+
+
+def is_revert_at_destination(instance):
+    """destroy() called by revert_resize: the guest must survive."""
+    return instance.task_state == task_states.RESIZE_REVERTING
+
+
+def revert_at_destination(client, power, context, instance, network_info):
+    """Destination, on revert: stop the guest; release it if it moved.
+
+    Replaces the delete nova asks for: the entry is the one guest the
+    source will start again.
+    """
+    userid = zvm_userid.for_instance(instance)
+    logoff.stop_if_running(client, userid)
+    power.forget(instance)
+    migration = objects.Migration.get_by_instance_and_status(
+        context, instance.uuid, 'reverting')
+    if _moves(migration):
+        release(client, power, instance, network_info)
+
+
+def finish_revert_migration(client, power, migration, instance,
+                            network_info, power_on):
+    """Source, on revert: adopt again when moved, old shape, start."""
+    if _moves(migration):
+        adopt(client, power, instance,
+              objects.ImageMeta.from_instance(instance), network_info)
+    logoff.stop_if_running(client, zvm_userid.for_instance(instance))
+    if migration.old_instance_type_id != migration.new_instance_type_id:
+        resize.apply_shape(client, instance, instance.flavor)
+    if power_on:
+        power.power_on(instance)
