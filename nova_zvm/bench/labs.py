@@ -133,21 +133,28 @@ def pattern(call):
 
 
 class Meter(object):
-    """Wall time and the REST calls a lab received during a block."""
+    """Wall time, the REST calls and the z/VM calls of a block.
+
+    ``calls``: what the Cloud Connector received; ``zvm_calls``: what it
+    made z/VM do ('smapi:Image_Create_DM', 'cp:QUERY USER X').
+    """
 
     def __init__(self, lab):
         self.lab = lab
         self.wall = None
         self.calls = []
+        self.zvm_calls = []
 
     def __enter__(self):
         self.lab.zvm.reset_rest_calls()
+        self.lab.zvm.reset_calls()
         self._start = time.perf_counter()
         return self
 
     def __exit__(self, *exc):
         self.wall = time.perf_counter() - self._start
         self.calls = list(self.lab.zvm.rest_calls())
+        self.zvm_calls = list(self.lab.zvm.calls())
         return False
 
     def patterns(self):

@@ -39,6 +39,9 @@ def spawn(env, driver, instance):
                  allocations={}, network_info=environment.network_info(
                      instance.id),
                  block_device_info=None)
+    agent = getattr(driver, 'bench_agent', None)
+    if agent is not None:
+        agent.plug(instance)
 
 
 def destroy(env, driver, instance):
@@ -50,7 +53,8 @@ def destroy(env, driver, instance):
 def run_once(env, spec, lab):
     """One repetition for one driver.
 
-    Returns {operation: (wall time, REST call count, the REST calls)}.
+    Returns {operation: (wall time, REST call count, the REST calls, the
+    z/VM calls)}.
     """
     driver = spec.build(env)
     try:
@@ -74,7 +78,8 @@ def run_once(env, spec, lab):
         for name, step in steps:
             with labs.Meter(lab) as meter:
                 step()
-            result[name] = (meter.wall, len(meter.calls), meter.patterns())
+            result[name] = (meter.wall, len(meter.calls), meter.patterns(),
+                            meter.zvm_calls)
             if name == 'power_off':
                 state = driver.get_info(first, use_cache=False).state
                 assert state == power_state.SHUTDOWN, state
@@ -86,18 +91,21 @@ def run_once(env, spec, lab):
 
 def run(env, specs, labs_by_driver, reps):
     """Samples per operation: {op: {'wall': {drv: [...]}, 'calls': ...}}."""
-    samples = {op: {'wall': {}, 'calls': {}, 'rest': {}}
+    samples = {op: {'wall': {}, 'calls': {}, 'rest': {}, 'zvm': {}}
                for op in OPERATIONS}
     for rep in range(reps):
         order = specs if rep % 2 == 0 else specs[::-1]
         for spec in order:
             once = run_once(env, spec, labs_by_driver[spec.name])
-            for op, (wall, calls, rest) in once.items():
+            for op, (wall, calls, rest, zvm) in once.items():
                 samples[op]['wall'].setdefault(spec.name, []).append(wall)
                 samples[op]['calls'].setdefault(spec.name, []).append(calls)
                 # What the calls were (the last repetition's), to read
                 # where a figure comes from.
                 samples[op]['rest'][spec.name] = rest
+                # The z/VM calls the lab made (the floor is computed
+                # from them).
+                samples[op]['zvm'][spec.name] = zvm
     for spec in specs:
         labs.LabAdmin(labs_by_driver[spec.name]).delete_all_guests()
     return samples

@@ -26,6 +26,9 @@ import statistics
 
 OPS = {'>=': operator.ge, '<=': operator.le, '==': operator.eq}
 
+# Issue 17: a wall time within 1.1x of its floor.
+FLOOR_TARGET = 1.1
+
 
 def median(samples):
     samples = [s for s in samples if s is not None]
@@ -53,7 +56,8 @@ class Figure(object):
     """One line of the table: a quantity for both drivers."""
 
     def __init__(self, key, title, unit, ours, intree, target=None,
-                 samples=None, note=None, detail=None):
+                 samples=None, note=None, detail=None, floor=None,
+                 floor_detail=None):
         self.key = key
         self.title = title
         self.unit = unit
@@ -64,6 +68,24 @@ class Figure(object):
         self.note = note
         # What the REST calls were, per driver.
         self.detail = detail
+        # The least time the lab's z/VM allows, per driver (floor.py),
+        # and how it was bound.
+        self.floor = floor or {}
+        self.floor_detail = floor_detail
+
+    def over_floor(self, driver):
+        """The driver's figure / its floor (None without one)."""
+        value = getattr(self, driver)
+        bottom = self.floor.get(driver)
+        if value is None or not bottom:
+            return None
+        return value / bottom
+
+    @property
+    def floor_met(self):
+        """nova-zvm within FLOOR_TARGET of its floor (None: no floor)."""
+        ratio = self.over_floor('ours')
+        return None if ratio is None else ratio <= FLOOR_TARGET
 
     @property
     def ratio(self):
@@ -98,16 +120,24 @@ class Figure(object):
                 'ratio_of_medians': self.ratio_of_medians,
                 'target': self.target.text if self.target else None,
                 'met': self.met, 'note': self.note,
-                'samples': self.samples, 'rest_calls': self.detail}
+                'samples': self.samples, 'rest_calls': self.detail,
+                'floor': self.floor or None,
+                'over_floor': {d: self.over_floor(d)
+                               for d in sorted(self.floor)} or None,
+                'floor_target': ('nova-zvm / floor <= %g' % FLOOR_TARGET
+                                 if self.floor else None),
+                'floor_met': self.floor_met,
+                'floor_detail': self.floor_detail}
 
 
 def from_samples(key, title, unit, samples, target=None, note=None,
-                 detail=None):
+                 detail=None, floor=None, floor_detail=None):
     """A figure whose value for each driver is the median of its samples."""
     return Figure(key, title, unit,
                   median(samples.get('ours', [])),
                   median(samples.get('intree', [])),
-                  target=target, samples=samples, note=note, detail=detail)
+                  target=target, samples=samples, note=note, detail=detail,
+                  floor=floor, floor_detail=floor_detail)
 
 
 def _fmt(value):
@@ -146,13 +176,12 @@ def markdown(figures, meta):
     for note in meta.get('notes', []):
         lines.append('* ' + note)
     lines.append('')
-    lines.append('| figure | unit | nova-zvm | nova in-tree | ratio '
-                 '(nova-zvm / in-tree) | target | met |')
-    lines.append('|---|---|---:|---:|---:|---|---|')
-    for f in figures:
-        lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
-            f.title, f.unit, _fmt(f.ours), _fmt(f.intree), _ratio(f.ratio),
-            f.target.text if f.target else '', _met(f.met)))
+    rows = table_rows(figures)
+    lines.append('| %s |' % ' | '.join(rows[0]))
+    lines.append('|---|---|' + '---:|' * 6 + '---|---|')
+    for row, f in zip(rows[1:], figures):
+        row[-1] = _met(f.met)
+        lines.append('| %s |' % ' | '.join(row))
     notes = [f for f in figures if f.note]
     if notes:
         lines.append('')
@@ -171,10 +200,16 @@ def markdown(figures, meta):
 
 def table_rows(figures):
     """The table as rows of text, header first (for CSV and the docs)."""
-    rows = [['figure', 'unit', 'nova-zvm', 'nova in-tree',
+    rows = [['figure', 'unit', 'nova-zvm', 'floor', 'nova-zvm / floor',
+             'nova in-tree', 'in-tree / its floor',
              'ratio (nova-zvm / in-tree)', 'target', 'met']]
     for f in figures:
-        rows.append([f.title, f.unit, _fmt(f.ours), _fmt(f.intree),
+        floor = f.floor.get('ours')
+        rows.append([f.title, f.unit, _fmt(f.ours),
+                     _fmt(floor) if floor else '',
+                     _ratio(f.over_floor('ours')) if f.floor else '',
+                     _fmt(f.intree),
+                     _ratio(f.over_floor('intree')) if f.floor else '',
                      _ratio(f.ratio), f.target.text if f.target else '',
                      _met(f.met).strip('*')])
     return rows

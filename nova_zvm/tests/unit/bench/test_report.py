@@ -68,7 +68,8 @@ class WriteTest(testtools.TestCase):
         figures = [
             report.from_samples('burst.wall', 'burst: wall time', 's',
                                 {'ours': [10.0], 'intree': [40.0]},
-                                target=report.Target('<=', 0.5)),
+                                target=report.Target('<=', 0.5),
+                                floor={'ours': 8.0, 'intree': 20.0}),
             report.from_samples('power_sync.calls', 'sync: REST calls',
                                 'calls', {'ours': [2], 'intree': [201]},
                                 detail={'ours': ['GET /guests']}),
@@ -84,18 +85,24 @@ class WriteTest(testtools.TestCase):
         self.assertEqual(meta, document['meta'])
         self.assertEqual(0.25, document['figures'][0]['ratio'])
         self.assertTrue(document['figures'][0]['met'])
+        self.assertEqual({'ours': 1.25, 'intree': 2.0},
+                         document['figures'][0]['over_floor'])
+        # 1.25x of the floor misses 1.1x.
+        self.assertFalse(document['figures'][0]['floor_met'])
+        self.assertIsNone(document['figures'][1]['floor_met'])
         self.assertEqual({'ours': ['GET /guests']},
                          document['figures'][1]['rest_calls'])
         with open(os.path.join(out, 'results.md')) as f:
             table = f.read()
-        self.assertIn('| burst: wall time | s | 10.0 | 40.0 | 0.25x | '
-                      'ratio <= 0.500 | yes |', table)
+        self.assertIn('| burst: wall time | s | 10.0 | 8.00 | 1.25x | 40.0 | '
+                      '2.00x | 0.25x | ratio <= 0.500 | yes |', table)
         self.assertIn("* in-tree on a lab with auth='none'", table)
         self.assertIn('| cp:* | 0.003 |', table)
         with open(os.path.join(out, 'results.csv')) as f:
             rows = list(csv.reader(f))
         self.assertEqual(3, len(rows))
-        self.assertEqual('0.01x', rows[2][4])
+        self.assertEqual('0.01x', rows[2][7])
+        self.assertEqual('', rows[2][3])
 
 
 class PatternTest(testtools.TestCase):
