@@ -136,6 +136,13 @@ def _fd_targets():
         yield target.split(':[')[0]
 
 
+def unnamed_causes(errors):
+    """The (server name, fault) pairs whose fault names no cause."""
+    return ['%s went to ERROR with a fault that names no cause: %r' % (
+        name, fault) for name, fault in errors if not CAUSE.search(
+            fault or '')]
+
+
 def connector_client(lab):
     return zvm_client.ZVMClient(lab.url, token_file=lab.token_file,
                                 ca_file=lab.ca_file, max_retries=0)
@@ -169,10 +176,8 @@ class Invariants(object):
                     name, server['OS-EXT-STS:task_state']))
             guest = guests.get(base.userid_of(server))
             if status == 'ERROR':
-                fault = server.get('fault', {}).get('message', '')
-                if not CAUSE.search(fault):
-                    problems.append('%s in ERROR with a fault that names no '
-                                    'cause: %r' % (name, fault))
+                problems += unnamed_causes([
+                    (name, server.get('fault', {}).get('message', ''))])
                 continue
             if status not in EXPECTED_POWER:
                 problems.append('%s in unexpected status %s' % (name, status))

@@ -169,6 +169,8 @@ class Soak(object):
         self.figures['settle_seconds'] = (
             time.monotonic() - started - self.figures['driven_seconds'])
         problems = self.invariants.check_settled(servers)
+        # Servers that went to ERROR on the way (and were deleted) too.
+        problems += invariants.unnamed_causes(self.ops.errors)
         self.figures['servers_at_end'] = dict(collections.Counter(
             s['status'] for s in servers))
 
