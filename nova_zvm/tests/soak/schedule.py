@@ -49,9 +49,13 @@ SMAPI_TARGETS = (
     'Virtual_Network_Adapter_Create_Extended_DM',
     'Virtual_Network_Vswitch_Set_Extended', 'Image_Definition_Update_DM',
 )
-# z/VM's answer of a failed function (rc 200 rs 12: image activation or
-# deactivation refused; 596: DirMaint's internal error).
-SMAPI_ERRORS = ((200, 12), (596, 3610), (400, 4))
+# Answers that are a failure whatever the function: 596/3610 DirMaint's
+# internal error, 100/0 refused by the external security manager. (Not
+# 200/12 or 200/16: to Image_Deactivate those say "not active" and "being
+# deactivated", which the connector takes as success; injected into a
+# running guest's logoff they would be a z/VM that lies, and the driver
+# would wait its whole logoff timeout for a guest that never stops.)
+SMAPI_ERRORS = ((596, 3610), (100, 0))
 # "Locked": DirMaint works on the entry for someone else (is_locked()).
 SMAPI_LOCKED = (400, 12)
 LOCK_TARGETS = ('Image_Disk_Create_DM', 'Image_Definition_Update_DM',
