@@ -21,12 +21,14 @@ runs it. On failure it prints the seed and the operation log.
 import collections
 import os
 import time
+from unittest import mock
 
 from nova import context as nova_context
 from oslo_utils import uuidutils
 
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
+from nova_zvm.tests.soak import cells
 from nova_zvm.tests.soak import faults
 from nova_zvm.tests.soak import invariants
 from nova_zvm.tests.soak import operations
@@ -93,6 +95,12 @@ class SoakTest(base.ZVMTestCase):
         return self.relay.url
 
     def setUp(self):
+        # Nova's cell database fixture (made in setUp) with a lock that
+        # does not deadlock under the soak's concurrency (see cells).
+        patcher = mock.patch('nova.tests.fixtures.nova.ReaderWriterLock',
+                             cells.ReaderPreferringLock)
+        patcher.start()
+        self.addCleanup(patcher.stop)
         super().setUp()
         # Several images imported at once; the image cache pass at the
         # end may remove any image nothing uses.
