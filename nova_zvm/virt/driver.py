@@ -171,6 +171,13 @@ class ZVMDriver(driver.ComputeDriver):
         self._host_stats = zvm_host.HostStats(self._client)
         self._connector_ok = startup.check_connector(self._client)
 
+    def cleanup_host(self, host):
+        # Nova-compute is stopping: its pooled connections to the connector
+        # (and the connector's threads serving them) go now, not when the
+        # process ends or the driver object is collected.
+        if self._client is not None:
+            self._client.close()
+
     def process_instances_at_startup(self, context, instances):
         if self._connector_ok or startup.check_connector(self._client):
             self._connector_ok = True

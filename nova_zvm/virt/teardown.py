@@ -55,12 +55,29 @@ def delete_owned_guest(client, instance, userid, network_info=None):
     """
     owners = ownership.OwnerRegistry()
     if owners.check(instance, userid) == ownership.FOREIGN:
+        if not _exists(client, userid):
+            # A build that failed before its guest existed (or whose
+            # rollback removed it): nothing to keep, nothing to tell.
+            LOG.debug('Guest %s does not exist: nothing to destroy', userid,
+                      instance=instance)
+            return False
         ownership.refuse(instance, userid)
         return False
     revoke_unrecorded(client, userid,
                       network.vswitches_of(network_info or []))
     delete_guest(client, userid)
     owners.discard(userid, instance.uuid)
+    return True
+
+
+def _exists(client, userid):
+    """Whether z/VM has the guest; when unsure (an error), it may."""
+    try:
+        client.guest_get_power_state(userid)
+    except zvm_exception.NotFound:
+        return False
+    except zvm_exception.ZVMConnectorError:
+        return True
     return True
 
 

@@ -1,0 +1,128 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The soak's faults: what z/VM, the connector and nova-compute do wrong.
+
+Each fault step starts a fault and returns at once; the operations go on
+meanwhile. A latency spike and a connector outage end by themselves after
+the step's ``duration`` (a timer); SMAPI failures and busy answers hit the
+next calls of their function; a nova-compute restart happens right away,
+while whatever the old service was doing is still under way.
+"""
+
+import threading
+
+# The z/VM the soak runs on, between faults: SMAPI calls take a little
+# time, so that operations overlap as they do on a real system.
+BASELINE_LATENCY = {'smapi:*': 0.02, 'cp:*': 0.002}
+
+
+class FaultInjector(object):
+    """Applies fault steps to the lab, the relay and the test's services.
+
+    :param test: the soak's test case (its ``compute`` is restarted)
+    :param lab: the ``LabFixture``
+    :param relay: the ``ConnectorRelay`` the driver talks through
+    :param log: the ``OperationLog``
+    """
+
+    def __init__(self, test, lab, relay, log):
+        self.test = test
+        self.lab = lab
+        self.relay = relay
+        self.log = log
+        self._lock = threading.Lock()
+        self._timers = []
+        self._relay_down = False
+        self._spike_until = 0
+        self.counts = {}
+
+    def baseline(self):
+        self.lab.zvm.clear_faults()
+        self.lab.zvm.set_latency(BASELINE_LATENCY)
+
+    def apply(self, step):
+        handler = getattr(self, '_' + step.name)
+        detail = handler(step)
+        self.counts[step.name] = self.counts.get(step.name, 0) + 1
+        self.log.record(step, 'fault', detail)
+
+    def _smapi_failure(self, step):
+        v = step.variant
+        self.lab.zvm.inject_fault(v['function'], rc=v['rc'], rs=v['rs'],
+                                  nth=step.nth, count=1)
+        return '%s fails (rc %d rs %d) at its call #%d from now' % (
+            v['function'], v['rc'], v['rs'], step.nth)
+
+    def _smapi_busy(self, step):
+        v = step.variant
+        # nth locked answers in a row: within the client's bounded retries
+        # for 1-2, beyond them for 3.
+        self.lab.zvm.inject_fault(v['function'], rc=v['rc'], rs=v['rs'],
+                                  nth=1, count=step.nth)
+        return '%s answers "locked" (rc %d rs %d) %d time(s)' % (
+            v['function'], v['rc'], v['rs'], step.nth)
+
+    def _latency_spike(self, step):
+        extra = step.variant['smapi']
+        spike = dict(BASELINE_LATENCY, **{'smapi:*': extra})
+        self.lab.zvm.set_latency(spike)
+        self._after(step.duration, self._end_spike)
+        return 'SMAPI calls take %.3fs for %.1fs' % (extra, step.duration)
+
+    def _end_spike(self):
+        self.lab.zvm.set_latency(BASELINE_LATENCY)
+        self.log.note('latency back to baseline')
+
+    def _connector_outage(self, step):
+        with self._lock:
+            if self._relay_down:
+                return 'connector already down'
+            self._relay_down = True
+        self.relay.down()
+        self._after(step.duration, self._connector_up)
+        return 'connector down for %.1fs' % step.duration
+
+    def _connector_up(self):
+        with self._lock:
+            if not self._relay_down:
+                return
+            self._relay_down = False
+        self.relay.up()
+        self.log.note('connector up')
+
+    def _compute_restart(self, step):
+        # Nova's helper: stop the service, start a new one on the same host
+        # with a new driver (nothing kept in memory). What the old service
+        # had under way goes on in its threads, as it would in a process
+        # that is being stopped.
+        self.test.compute = self.test.restart_compute_service(
+            self.test.compute, keep_hypervisor_state=False)
+        return 'nova-compute restarted'
+
+    def _after(self, seconds, action):
+        timer = threading.Timer(seconds, action)
+        timer.daemon = True
+        with self._lock:
+            self._timers = [t for t in self._timers if t.is_alive()]
+            self._timers.append(timer)
+        timer.start()
+
+    def quiet(self):
+        """End every fault: timers done, connector up, no faults, baseline."""
+        with self._lock:
+            timers, self._timers = self._timers, []
+        for timer in timers:
+            timer.cancel()
+            timer.join()
+        self._connector_up()
+        self.baseline()

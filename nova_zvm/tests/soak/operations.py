@@ -1,0 +1,299 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
+"""The soak's operations: servers in slots, driven through nova's API.
+
+Every operation is a request to nova's API that nova-compute carries out
+on its own (casts): the soak does not wait for it, so operations on
+different servers overlap, and boots of several images run at once under
+nova's ``max_concurrent_builds``. Before it touches a slot's server again
+the soak waits until nova has finished the last operation on it.
+"""
+
+import threading
+import time
+
+from nova import context as nova_context
+from nova.tests.functional.api import client as api_client
+
+# Steady states a server waits in between operations.
+STEADY = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'ERROR')
+# How many empty slots one boot step fills, each with its own image.
+BOOT_BATCH = 3
+
+
+class SoakFailure(AssertionError):
+    """The soak found a broken invariant or a stuck server."""
+
+
+class OperationLog(object):
+    """What the soak did, in order, with times: printed to replay a run."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._start = time.monotonic()
+        self.entries = []
+
+    def record(self, step, server, detail):
+        self._add('#%d %s %s slot %d %s: %s' % (
+            step.index, step.kind, step.name, step.slot,
+            server or '-', detail))
+
+    def note(self, text):
+        self._add(text)
+
+    def _add(self, text):
+        with self._lock:
+            self.entries.append('%8.2fs %s' % (
+                time.monotonic() - self._start, text))
+
+    def format(self, last=None):
+        with self._lock:
+            entries = list(self.entries)
+        if last is not None and len(entries) > last:
+            entries = ['... %d earlier entries ...' % (len(entries) - last)
+                       ] + entries[-last:]
+        return '\n'.join(entries)
+
+
+class Operations(object):
+    """Runs operation steps on the soak's server slots.
+
+    :param test: the soak's test case (nova's API, glance, helpers)
+    :param log: the ``OperationLog``
+    :param images: ids of the Glance images servers boot from
+    :param flavors: ids of the flavors servers boot with
+    :param wait_timeout: seconds a server may take to finish an operation
+    """
+
+    def __init__(self, test, log, slots, images, flavors, wait_timeout):
+        self.test = test
+        self.api = test.api
+        self.log = log
+        self.slots = [None] * slots
+        self.images = list(images)
+        self.snapshots = []
+        self.flavors = list(flavors)
+        self.wait_timeout = wait_timeout
+        self.deleted = []
+        self.errors = []
+        self.counts = {}
+
+    def run(self, step):
+        server = self._wait_idle(step.slot)
+        if server is None:
+            return self._boot(step)
+        if server['status'] == 'ERROR':
+            return self._delete_failed(step, server)
+        action = self._action(step, server['status'])
+        if action is None:
+            return self._delete(step, server)
+        if action == 'periodic':
+            return self._periodic(step, server)
+        if action == 'createImage':
+            return self._snapshot(step, server)
+        self._post(step, server, action)
+
+    # -- choosing -----------------------------------------------------------
+    @staticmethod
+    def _action(step, status):
+        """Nova's action for the step's operation and the server's state.
+
+        None means delete.
+        """
+        hard = step.variant >= 0.5
+        name = step.name
+        if name == 'delete':
+            return None
+        if name in ('periodic', 'snapshot'):
+            return {'periodic': 'periodic', 'snapshot': 'createImage'}[name]
+        if status == 'ACTIVE':
+            return {'reboot': {'reboot': {'type': 'HARD' if hard else
+                                          'SOFT'}},
+                    'power': {'os-stop': None},
+                    'pause': {'pause': None}}[name]
+        if status == 'SHUTOFF':
+            if name == 'reboot':
+                return {'reboot': {'type': 'HARD'}}
+            return {'os-start': None}
+        # PAUSED
+        if name == 'reboot':
+            return {'reboot': {'type': 'HARD'}}
+        return {'unpause': None}
+
+    # -- doing --------------------------------------------------------------
+    def _count(self, what):
+        self.counts[what] = self.counts.get(what, 0) + 1
+
+    def _post(self, step, server, action):
+        label = next(iter(action))
+        try:
+            self.api.post_server_action(server['id'], action)
+        except api_client.OpenStackApiException as err:
+            self._refused(step, server, label, err)
+            return
+        self._count(label if label != 'reboot' else
+                    'reboot-' + action['reboot']['type'].lower())
+        self.log.record(step, server['name'], '%s (was %s)' % (
+            label, server['status']))
+
+    def _refused(self, step, server, label, err):
+        # Nova refuses an action its state machine does not allow at this
+        # moment (409): a race with nova, not a failure.
+        self._count('refused')
+        self.log.record(step, server['name'], '%s refused by nova: %s' % (
+            label, _status(err)))
+
+    def _boot(self, step):
+        empty = [n for n, s in enumerate(self.slots) if s is None]
+        # The step's slot first, then the next empty ones.
+        empty.sort(key=lambda n: (n != step.slot, n))
+        booted = []
+        images = self.images + self._uploaded_snapshots()
+        for k, slot in enumerate(empty[:BOOT_BATCH]):
+            image = images[(int(step.variant * len(images)) + k) %
+                           len(images)]
+            # A snapshot asks for at least its server's root disk: the
+            # largest flavor fits every one.
+            flavor = (self.flavors[-1] if image in self.snapshots else
+                      self.flavors[(step.nth + k) % len(self.flavors)])
+            name = 'soak-%d-%d' % (step.index, slot)
+            body = self.test._build_server(
+                name=name, image_uuid=image, flavor_id=flavor,
+                networks='auto')
+            try:
+                server = self.api.post_server({'server': body})
+            except api_client.OpenStackApiException as err:
+                # A snapshot that failed (its image deleted) or is still
+                # being uploaded cannot be booted yet: nova says so.
+                booted.append('%s from %s refused by nova: %s' % (
+                    name, image[:8], _status(err)))
+                self._count('refused')
+                continue
+            self.slots[slot] = {'id': server['id'], 'name': name}
+            booted.append('%s on slot %d from %s' % (name, slot, image[:8]))
+            self._count('boot')
+        self.log.record(step, None, 'boot ' + ', '.join(booted))
+
+    def _uploaded_snapshots(self):
+        """Snapshots Glance has the data of (as nova's API would check).
+
+        Nova's fake Glance lets a server boot from an image still being
+        uploaded; a real one answers that the image is not active.
+        """
+        return [i for i in self.snapshots
+                if self.test.glance.image_data(i) is not None]
+
+    def _snapshot(self, step, server):
+        try:
+            result = self.api.post_server_action(
+                server['id'], {'createImage': {'name': 'snap-%d' %
+                                                       step.index}})
+        except api_client.OpenStackApiException as err:
+            self._refused(step, server, 'createImage', err)
+            return
+        self._count('snapshot')
+        self.snapshots.append(result['image_id'])
+        self.log.record(step, server['name'], 'snapshot %s (was %s)' % (
+            result['image_id'][:8], server['status']))
+
+    def _delete(self, step, server):
+        self.api.delete_server(server['id'])
+        self.deleted.append(server['id'])
+        self.slots[step.slot] = None
+        self._count('delete')
+        self.log.record(step, server['name'], 'delete (was %s)' %
+                        server['status'])
+
+    def _delete_failed(self, step, server):
+        fault = server.get('fault', {}).get('message', '')
+        self.errors.append((server['name'], fault))
+        self.log.record(step, server['name'], 'ERROR, fault: %s' % fault)
+        self._delete(step, server)
+
+    def _periodic(self, step, server):
+        # What nova-compute's periodic task runner does: an exception is
+        # logged and the next task runs.
+        ctxt = nova_context.get_admin_context()
+        manager = self.test.compute.manager
+        results = []
+        for task in (manager.update_available_resource,
+                     manager._sync_power_states):
+            try:
+                task(ctxt)
+                results.append('ok')
+            except Exception as err:
+                results.append('%s' % type(err).__name__)
+        self._count('periodic')
+        self.log.record(step, None, 'periodic tasks: %s' % ', '.join(
+            results))
+
+    # -- waiting ------------------------------------------------------------
+    def _wait_idle(self, slot):
+        """The slot's server once nova is done with it; None if none."""
+        entry = self.slots[slot]
+        if entry is None:
+            return None
+        server = self.wait_idle(entry['id'])
+        if server is None:
+            self.slots[slot] = None
+        return server
+
+    def wait_idle(self, server_id):
+        """Poll nova until the server is steady (no task); None if gone."""
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            try:
+                server = self.api.get_server(server_id)
+            except api_client.OpenStackApiNotFoundException:
+                return None
+            if (server['status'] in STEADY and
+                    not server['OS-EXT-STS:task_state']):
+                return server
+            if time.monotonic() > deadline:
+                raise SoakFailure(
+                    'server %s stuck: status %s, task state %s after %ss' % (
+                        server['name'], server['status'],
+                        server['OS-EXT-STS:task_state'], self.wait_timeout))
+            time.sleep(0.25)
+
+    def wait_gone(self, server_id):
+        """Poll nova until a deleted server is gone from its database.
+
+        (Status DELETED is not enough: nova-compute destroys the record
+        after it, and until then nova counts the server as on the host.)
+        """
+        deadline = time.monotonic() + self.wait_timeout
+        while True:
+            try:
+                server = self.api.get_server(server_id)
+            except api_client.OpenStackApiNotFoundException:
+                return
+            if time.monotonic() > deadline:
+                raise SoakFailure('server %s not deleted after %ss: %s %s' % (
+                    server['name'], self.wait_timeout, server['status'],
+                    server['OS-EXT-STS:task_state']))
+            time.sleep(0.25)
+
+    def servers(self):
+        """The slots' servers (dicts from nova's API), settled."""
+        out = []
+        for slot in range(len(self.slots)):
+            server = self._wait_idle(slot)
+            if server is not None:
+                out.append(server)
+        return out
+
+
+def _status(err):
+    response = getattr(err, 'response', None)
+    return getattr(response, 'status_code', None) or err
