@@ -28,6 +28,7 @@ from nova_zvm.bench import client
 from nova_zvm.bench import cost
 from nova_zvm.bench import drivers
 from nova_zvm.bench import environment
+from nova_zvm.bench import events
 from nova_zvm.bench import labs
 from nova_zvm.bench import operations
 from nova_zvm.bench import periodic
@@ -38,6 +39,8 @@ LOG = logging.getLogger('nova_zvm.bench')
 
 SCENARIOS = ('lab_start', 'client', 'operations', 'burst',
              'burst_slow_glance', 'power_sync', 'periodic', 'cost')
+# nova-zvm only: the in-tree driver sends nova no lifecycle events.
+SCENARIOS += ('events',)
 
 OP_TITLES = {
     'spawn_new_image': 'spawn, new image',
@@ -79,6 +82,9 @@ def parse_args(argv):
                    help='distinct images in the burst (default 4)')
     p.add_argument('--guests', type=int, default=200,
                    help='guests in the power sync (default 200)')
+    p.add_argument('--event-interval', type=int, default=5,
+                   help='[zvm] lifecycle_poll_interval of the events '
+                        'figures (default 5, the option\'s default)')
     p.add_argument('--cost-spawns', type=int, default=3,
                    help='spawns measured per cost worker (default 3)')
     p.add_argument('--cost-reps', type=int, default=1,
@@ -184,6 +190,15 @@ def build_figures(results, args):
                       r['calls'], detail=r.get('rest')))
         figs.append(F('periodic.wall',
                       'periodic resource update: wall time', 's', r['wall']))
+    if 'events' in results:
+        r = results['events']
+        title = 'lifecycle events, %d guests, poll every %d s' % (
+            args.guests, args.event_interval)
+        figs.append(F('events.latency',
+                      title + ': guest stopped on z/VM -> event to nova',
+                      's', r['latency']))
+        figs.append(F('events.calls', title + ': REST calls per poll',
+                      'calls', r['calls']))
     if 'cost' in results:
         r = results['cost']
         figs.append(F('cost.cpu', 'compute process CPU time per spawn',
@@ -275,6 +290,11 @@ def run_scenarios(args, stack, env, results, errors):
         env, specs, by_driver, args.reps))
     attempt('cost', lambda: cost.run(
         env, specs, args.cost_reps, args.cost_spawns))
+    ours = [s for s in specs if s.name == drivers.OURS]
+    if ours:
+        attempt('events', lambda: events.run(
+            env, ours[0], lab_ours, args.reps, args.guests,
+            args.event_interval))
 
 
 def source_version():

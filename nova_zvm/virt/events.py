@@ -144,15 +144,15 @@ class LifecyclePoller(object):
     def _schedule(self):
         # Called with self._lock held.
         try:
-            self._next = self._timer.submit_with_delay(self._run)
+            self._next = self._timer.submit_with_delay(self._run, self._timer)
         except RuntimeError:
             # Shut down meanwhile (nova-compute is stopping).
             self._next = None
 
-    def _run(self):
+    def _run(self, timer):
         with self._lock:
-            if self._timer is None:
-                return
+            if self._timer is not timer:
+                return      # stopped (and maybe started anew) meanwhile
         try:
             self.poll()
         except zvm_exception.ZVMConnectorError as err:
@@ -166,7 +166,7 @@ class LifecyclePoller(object):
             LOG.exception('Polling guests\' power for lifecycle events '
                           'failed; trying again in %s seconds', self.interval)
         with self._lock:
-            if self._timer is not None:
+            if self._timer is timer:
                 self._schedule()
 
     # One poll ---------------------------------------------------------------
