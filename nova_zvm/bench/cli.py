@@ -104,6 +104,7 @@ def parse_args(argv):
         args.client_calls = 10
         args.burst, args.images, args.guests = 4, 2, 6
         args.cost_spawns = 1
+        args.event_interval = 1
         args.profile = None
         args.glance_seconds = 0.0
         args.slow_glance_seconds = 0.0

@@ -227,13 +227,21 @@ class PowerStateCache(object):
 
     def _running(self, stats, confirm):
         """The guests ``stats`` lists, less those known or found off."""
-        previous, self._figures = self._figures, stats
-        # Figures that moved are fresh; repeated ones may be the cache's.
-        self._found_off = {u: f for u, f in self._found_off.items()
-                           if stats.get(u) == f}
-        repeated = sorted(u for u, f in stats.items() if previous.get(u) == f)
-        unconfirmed = sorted(u for u in stats if u not in previous or
-                             previous[u] == stats[u])
+        with self._lock:
+            previous, self._figures = self._figures, stats
+            # Figures that moved are fresh; repeated ones may be cached.
+            self._found_off = {u: f for u, f in self._found_off.items()
+                               if stats.get(u) == f}
+            repeated = [u for u, f in stats.items() if previous.get(u) == f]
+            unconfirmed = sorted(u for u in stats if u not in previous or
+                                 previous[u] == stats[u])
+            self._confirmed_at = {u: n for u, n in
+                                  self._confirmed_at.items() if u in stats}
+            asked = sorted(unconfirmed,
+                           key=lambda u: self._confirmed_at.get(u, 0))
+            asked = asked[:confirm]
+            for userid in asked:
+                self._confirmed_at[userid] = self._polls
         if repeated and not self._cache_warned:
             self._cache_warned = True
             LOG.warning('The z/VM Cloud Connector\'s monitor repeats the '
@@ -244,21 +252,22 @@ class PowerStateCache(object):
                         'them; set cache_interval = 0 on the connector for '
                         'exact bulk states at no extra calls',
                         len(repeated), CONFIRM_PER_POLL)
-        self._confirmed_at = {u: n for u, n in self._confirmed_at.items()
-                              if u in stats}
-        oldest_first = sorted(unconfirmed,
-                              key=lambda u: self._confirmed_at.get(u, 0))
-        for userid in oldest_first[:confirm]:
-            self._confirmed_at[userid] = self._polls
+        for userid in asked:
             try:
                 state = self._client.guest_get_power_state(userid)
             except zvm_exception.NotFound:
                 state = OFF     # deleted since the list: not running
-            if state == OFF:
-                self._found_off[userid] = stats[userid]
-            else:
+            self._learn(userid, state)
+        with self._lock:
+            return set(stats) - set(self._found_off)
+
+    def _learn(self, userid, state):
+        """An exact state of ``userid``: what the monitor repeats is stale."""
+        with self._lock:
+            if state == OFF and userid in self._figures:
+                self._found_off[userid] = self._figures[userid]
+            elif state == ON:
                 self._found_off.pop(userid, None)
-        return set(stats) - set(self._found_off)
 
     def count(self):
         return len(self.snapshot())
@@ -315,6 +324,7 @@ class PowerStateCache(object):
     def record(self, userid, state):
         """Remember a state just observed or caused (exact)."""
         self._write(userid, state)
+        self._learn(userid, state)
 
     def remove(self, userid):
         """The guest was deleted."""

@@ -254,8 +254,10 @@ class PollerTestCase(driver_base.DriverTestCase):
         driver.register_event_listener(self.recorder)
         self.addCleanup(driver.cleanup_host, 'compute')
         self.assertTrue(driver._events.running)
-        # Two polls at least: a baseline, then the change.
-        time.sleep(1.5)
+        # A first look, then the change.
+        deadline = time.monotonic() + WAIT
+        while driver._events.polls < 1 and time.monotonic() < deadline:
+            time.sleep(FAST)
         self.zvm(inst, 'off')
         self.assertTrue(self.recorder.wait_for((inst.uuid, STOPPED)),
                         self.recorder.events)
