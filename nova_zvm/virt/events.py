@@ -73,9 +73,8 @@ class LifecyclePoller(object):
     """Polls guests' power and emits nova lifecycle events for changes."""
 
     def __init__(self, power, emit, owners=None, interval=None):
-        """:param power: the driver's ``PowerOps``
-        :param emit: called with each ``LifecycleEvent`` (the driver's
-            ``emit_event``)
+        """Poll ``power`` (the driver's PowerOps); call ``emit`` per event.
+
         :param owners: the ``OwnerRegistry`` of this host's guests
         :param interval: seconds between polls; ``[zvm]
             lifecycle_poll_interval`` when None
