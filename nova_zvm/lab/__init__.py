@@ -93,8 +93,9 @@ Deviations from the shared contract, and things to know:
   cache_interval``, 300 s), as on a real connector: ``guest_inspect_stats``
   keeps listing a guest stopped after the monitor last read its figures,
   until the cache expires or a listed userid it holds nothing for is
-  logged on (the driver's bulk query names the connector's own userid,
-  the SMT user, for that reason: see ``nova_zvm/virt/power.py``).
+  logged on; the figures then repeat (see ``nova_zvm/virt/power.py`` for
+  how the driver confirms such guests). Tests that need fresh figures ask
+  also for a guest started since (``tests/unit/lab/test_stats.py``).
 * zvmsdk does not upper-case userids in ``guest_inspect_stats``; ask with
   upper-case userids or get ``{}``. It answers 500 to a ``guest_create``
   without ``disk_list`` (its own defect, not worked around).
