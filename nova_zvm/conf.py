@@ -177,6 +177,27 @@ guest's entry only.
 that guest's state exactly, and the instance count and list ask for the
 guest list only (a power sync of N guests costs N + 1 calls).
 """),
+    cfg.IntOpt('lifecycle_poll_interval',
+               default=5,
+               min=0,
+               help="""
+Seconds between two polls of guests' power for lifecycle events.
+
+z/VM does not notify anyone when a guest stops, starts or is forced off
+outside nova. Every interval the driver takes one bulk snapshot of all
+guests' power (one guest list and one statistics request of the Cloud
+Connector, whatever the number of guests, plus exact queries of at most 10
+guests while the connector's monitor repeats cached figures; see the
+connector's ``[monitor] cache_interval`` in zvmsdk.conf) and tells nova
+about each change of a guest this host owns that the driver did not make
+itself, so that, for example, a server shut down from inside shows SHUTOFF
+within seconds instead of at nova's next power state sync.
+
+0 turns the polling off: nova then learns of such changes only at its
+``sync_power_state_interval``. The polling also stops when
+``[workarounds] handle_virt_lifecycle_events`` is False, since nova then
+ignores driver events.
+"""),
     cfg.IntOpt('console_log_max_bytes',
                default=100 * 1024,
                min=1024,

@@ -28,6 +28,7 @@ from nova_zvm.bench import client
 from nova_zvm.bench import cost
 from nova_zvm.bench import drivers
 from nova_zvm.bench import environment
+from nova_zvm.bench import events
 from nova_zvm.bench import floor
 from nova_zvm.bench import interfaces
 from nova_zvm.bench import labs
@@ -42,6 +43,8 @@ LOG = logging.getLogger('nova_zvm.bench')
 SCENARIOS = ('lab_start', 'client', 'operations', 'burst', 'burst_overlap',
              'burst_slow_glance', 'power_sync', 'periodic', 'cost',
              'volumes', 'interfaces')
+# nova-zvm only: the in-tree driver sends nova no lifecycle events.
+SCENARIOS += ('events',)
 
 OP_TITLES = {
     'spawn_new_image': 'spawn, new image',
@@ -85,6 +88,9 @@ def parse_args(argv):
                    help='distinct images in the burst (default 4)')
     p.add_argument('--guests', type=int, default=200,
                    help='guests in the power sync (default 200)')
+    p.add_argument('--event-interval', type=int, default=5,
+                   help='[zvm] lifecycle_poll_interval of the events '
+                        'figures (default 5, the option\'s default)')
     p.add_argument('--cost-spawns', type=int, default=3,
                    help='spawns measured per cost worker (default 3)')
     p.add_argument('--cost-reps', type=int, default=1,
@@ -104,6 +110,7 @@ def parse_args(argv):
         args.client_calls = 10
         args.burst, args.images, args.guests = 4, 2, 6
         args.cost_spawns = 1
+        args.event_interval = 1
         args.profile = None
         args.glance_seconds = 0.0
         args.slow_glance_seconds = 0.0
@@ -267,6 +274,15 @@ def build_figures(results, args, latency=None):
             figs.append(F('interfaces.%s.calls' % op,
                           OP_TITLES[op] + ': REST calls', 'calls',
                           r['calls'], detail=r.get('rest')))
+    if 'events' in results:
+        r = results['events']
+        title = 'lifecycle events, %d guests, poll every %d s' % (
+            args.guests, args.event_interval)
+        figs.append(F('events.latency',
+                      title + ': guest stopped on z/VM -> event to nova',
+                      's', r['latency']))
+        figs.append(F('events.calls', title + ': REST calls per poll',
+                      'calls', r['calls']))
     if 'cost' in results:
         r = results['cost']
         figs.append(F('cost.cpu', 'compute process CPU time per spawn',
@@ -376,6 +392,11 @@ def run_scenarios(args, stack, env, results, errors):
         env, specs, by_driver, args.reps))
     attempt('interfaces', lambda: interfaces.run(
         env, specs, by_driver, args.reps))
+    ours = [s for s in specs if s.name == drivers.OURS]
+    if ours:
+        attempt('events', lambda: events.run(
+            env, ours[0], lab_ours, args.reps, args.guests,
+            args.event_interval))
 
 
 def source_version():

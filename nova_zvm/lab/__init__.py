@@ -89,9 +89,13 @@ Deviations from the shared contract, and things to know:
   prefix of its words ('QUERY USER'), or a zthin script/tool
   ('unpackdiskimage'). SMAPI faults come back as overallRC 8 rc/rs from
   SMT, which zvmsdk reports as HTTP 500.
-* zvmsdk's monitor cache is off (``[monitor] cache_interval = 0``) so
-  ``guest_inspect_stats`` reflects power changes at once. A real connector
-  defaults to 300 s: a driver must not assume fresher data than that.
+* zvmsdk's monitor cache runs at the connector's default (``[monitor]
+  cache_interval``, 300 s), as on a real connector: ``guest_inspect_stats``
+  keeps listing a guest stopped after the monitor last read its figures,
+  until the cache expires or a listed userid it holds nothing for is
+  logged on; the figures then repeat (see ``nova_zvm/virt/power.py`` for
+  how the driver confirms such guests). Tests that need fresh figures ask
+  also for a guest started since (``tests/unit/lab/test_stats.py``).
 * zvmsdk does not upper-case userids in ``guest_inspect_stats``; ask with
   upper-case userids or get ``{}``. It answers 500 to a ``guest_create``
   without ``disk_list`` (its own defect, not worked around).

@@ -66,9 +66,6 @@ softstop_timeout = 120
 softstop_interval = 1
 reachable_timeout = 30
 
-[monitor]
-cache_interval = 0
-
 [wsgi]
 auth = {auth}
 token_path = {token_path}

@@ -32,6 +32,7 @@ from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import diagnostics as zvm_diagnostics
 from nova_zvm.virt import evacuate as zvm_evacuate
+from nova_zvm.virt import events as zvm_events
 from nova_zvm.virt import host as zvm_host
 from nova_zvm.virt import image as zvm_image
 from nova_zvm.virt import imagecache
@@ -110,6 +111,22 @@ def _translated(not_ready=False, guest_gone=True):
     return decorator
 
 
+def _drives_power(func):
+    """The method changes its instance's power: no lifecycle event for it.
+
+    Power operations of PowerOps need it not; other methods that stop,
+    start or move a guest do (spawn, destroy, snapshot, migrations).
+    """
+    @functools.wraps(func)
+    def wrapper(self, *args, **kwargs):
+        instance = _instance_of(func, (self,) + args, kwargs)
+        if self._power is None or instance is None:
+            return func(self, *args, **kwargs)
+        with self._power.operating(instance):
+            return func(self, *args, **kwargs)
+    return wrapper
+
+
 def _is_guest_gone(err):
     """A 404 about the guest itself (not its image, vswitch...)."""
     return (isinstance(err, zvm_exception.NotFound) and
@@ -161,6 +178,7 @@ class ZVMDriver(driver.ComputeDriver):
         self._connector_ok = False
         # Set while nova-compute starts with the connector unreachable.
         self._starting_blind = False
+        self._events = None
 
     # Start-up -------------------------------------------------------------
 
@@ -170,8 +188,27 @@ class ZVMDriver(driver.ComputeDriver):
         self._power = zvm_power.PowerOps(self._client)
         self._host_stats = zvm_host.HostStats(self._client)
         self._connector_ok = startup.check_connector(self._client)
+        self._init_events()
+
+    # Lifecycle events (virt/events.py): polled while nova listens ----------
+
+    def _init_events(self):
+        self._events = zvm_events.LifecyclePoller(self._power, self.emit_event)
+        if self._compute_event_callback is not None:
+            self._events.start()
+
+    def register_event_listener(self, callback):
+        super().register_event_listener(callback)
+        if self._events is None:
+            return      # init_host starts the poller
+        if callback is None:
+            self._events.stop()
+        else:
+            self._events.start()
 
     def cleanup_host(self, host):
+        if self._events is not None:
+            self._events.stop()
         # Nova-compute is stopping: its pooled connections to the connector
         # (and the connector's threads serving them) go now, not when the
         # process ends or the driver object is collected.
@@ -272,6 +309,7 @@ class ZVMDriver(driver.ComputeDriver):
 
     # Guests: lifecycle -----------------------------------------------------
 
+    @_drives_power
     @_translated(guest_gone=False)
     def spawn(self, context, instance, image_meta, injected_files,
               admin_password, allocations, network_info=None,
@@ -288,6 +326,7 @@ class ZVMDriver(driver.ComputeDriver):
             raise
         self._power.spawned(instance, power_on)
 
+    @_drives_power
     @_translated()
     def destroy(self, context, instance, network_info, block_device_info=None,
                 destroy_disks=True, destroy_secrets=True):
@@ -307,6 +346,7 @@ class ZVMDriver(driver.ComputeDriver):
                 destroy_secrets=True):
         zvm_spawn.cleanup_local(instance)
 
+    @_drives_power
     @_translated()
     def snapshot(self, context, instance, image_id, update_task_state):
         try:

@@ -24,8 +24,26 @@ only. Three things are built on that here:
   restart too.
 * :class:`PowerOps` does the power operations; they always ask the
   connector (never the cache) and record the state they leave behind.
+  While one runs its guest is *busy*: the lifecycle poller
+  (``events.py``) sends nova no event for what the driver itself does.
+
+The bulk query reads the connector's monitor, which keeps the figures of
+the guests it last saw running for ``[monitor] cache_interval`` seconds
+(zvmsdk.conf, 300 by default): a guest stopped meanwhile is still listed,
+while a guest started meanwhile makes it read afresh (it asks CP about
+every userid it holds nothing for). No REST call lists power exactly in
+bulk, and the monitor's cache cannot be bypassed: ``guest_inspect_stats``
+takes managed guests only, and the monitor adds those to its name list.
+So a listed guest whose figures did not move since the previous answer (or
+that the previous answer did not list) is *unconfirmed*: the lifecycle
+poller (``poll``) asks CP about a few of them per poll, round robin, and a
+guest found off stays off for as long as the monitor repeats the same
+figures for it. With ``cache_interval = 0`` figures move at every answer
+and only newly listed guests are asked about, once.
 """
 
+import collections
+import contextlib
 import json
 import threading
 import time
@@ -76,6 +94,14 @@ def chunk_userids(userids, max_bytes=MAX_STATS_REQUEST_BYTES):
 _STALE = 'stale'    # ask the connector next time
 _GONE = 'gone'      # deleted since the snapshot
 
+# Unconfirmed running guests whose power one poll asks CP about exactly:
+# a constant, so that a poll costs O(1) calls whatever the host's size.
+CONFIRM_PER_POLL = 10
+
+# What the driver last did to or learnt of one guest: the generation of
+# that write and the exact state it left ('on'/'off'; None: unknown).
+Mark = collections.namedtuple('Mark', 'generation state busy')
+
 
 class PowerStateCache(object):
     """All guests' power states from one bulk query, valid ``ttl`` seconds.
@@ -88,6 +114,11 @@ class PowerStateCache(object):
     ``invalidate()`` drops the whole snapshot. Refreshes are single-flight.
     ``ttl`` 0 turns the bulk snapshot off: every state is an exact
     per-guest query and listings ask for the guest list only.
+
+    ``poll`` takes an exact snapshot whatever the ttl (the lifecycle
+    poller's); ``mark`` and ``busy`` tell it which guests the driver is
+    acting on or acted on since a given generation. Figures the monitor
+    repeats are checked as the module says.
     """
 
     def __init__(self, client, ttl=None, clock=time.monotonic):
@@ -100,6 +131,13 @@ class PowerStateCache(object):
         self._taken_at = 0.0
         self._generation = 0
         self._entries = {}      # userid -> (generation, state)
+        self._marks = {}        # userid -> (generation, state), kept
+        self._busy = collections.Counter()
+        self._figures = {}      # userid -> the monitor's last figures
+        self._found_off = {}    # userid -> figures repeated while off
+        self._confirmed_at = {}     # userid -> poll number
+        self._polls = 0
+        self._cache_warned = False
 
     @property
     def ttl(self):
@@ -119,14 +157,32 @@ class PowerStateCache(object):
             with self._lock:
                 if self._fresh():
                     return
-                started = self._generation
-            states = self._query_all()
-            with self._lock:
-                self._states = states
-                self._taken_at = self._clock()
-                # Entries written while the query ran stay on top of it.
-                self._entries = {u: e for u, e in self._entries.items()
-                                 if e[0] > started}
+            self._take()
+
+    def _take(self, confirm=0):
+        """Query all guests now; the refresh lock is held."""
+        with self._lock:
+            started = self._generation
+        states = self._query_all(confirm)
+        with self._lock:
+            self._states = states
+            self._taken_at = self._clock()
+            # Entries written while the query ran stay on top of it.
+            self._entries = {u: e for u, e in self._entries.items()
+                             if e[0] > started}
+        return states, started
+
+    def poll(self):
+        """An exact snapshot now, whatever the ttl: ``(states, generation)``.
+
+        ``states`` is ``{USERID: 'on'|'off'}`` as z/VM reported it;
+        ``generation`` the one current when the query began. It also
+        serves the power sync for the next ``ttl`` seconds.
+        """
+        with self._refresh_lock:
+            self._polls += 1
+            states, started = self._take(confirm=CONFIRM_PER_POLL)
+        return dict(states), started
 
     def snapshot(self):
         """``{USERID: 'on'|'off'}`` of every guest the connector manages."""
@@ -145,27 +201,73 @@ class PowerStateCache(object):
     def _list(self):
         return sorted({u.upper() for u in self._client.guest_list() or []})
 
-    def _query_all(self, attempts=2):
+    def _query_all(self, confirm=0, attempts=2):
         for attempt in range(1, attempts + 1):
             userids = self._list()
             try:
-                running = self._running(userids)
+                stats = self._stats(userids)
                 break
             except zvm_exception.NotFound:
                 # A guest was deleted between the list and the stats (the
                 # connector refuses the whole request): list again.
                 if attempt == attempts:
                     raise
+        running = self._running(stats, confirm)
         LOG.debug('Power state snapshot: %(on)d of %(all)d guests running',
                   {'on': len(running), 'all': len(userids)})
         return {u: (ON if u in running else OFF) for u in userids}
 
-    def _running(self, userids):
-        running = set()
+    def _stats(self, userids):
+        stats = {}
         for chunk in chunk_userids(userids):
-            running.update(u.upper() for u in
-                           self._client.guest_inspect_stats(chunk) or {})
-        return running
+            for userid, figures in (
+                    self._client.guest_inspect_stats(chunk) or {}).items():
+                stats[userid.upper()] = figures
+        return stats
+
+    def _running(self, stats, confirm):
+        """The guests ``stats`` lists, less those known or found off."""
+        with self._lock:
+            previous, self._figures = self._figures, stats
+            # Figures that moved are fresh; repeated ones may be cached.
+            self._found_off = {u: f for u, f in self._found_off.items()
+                               if stats.get(u) == f}
+            repeated = [u for u, f in stats.items() if previous.get(u) == f]
+            unconfirmed = sorted(u for u in stats if u not in previous or
+                                 previous[u] == stats[u])
+            self._confirmed_at = {u: n for u, n in
+                                  self._confirmed_at.items() if u in stats}
+            asked = sorted(unconfirmed,
+                           key=lambda u: self._confirmed_at.get(u, 0))
+            asked = asked[:confirm]
+            for userid in asked:
+                self._confirmed_at[userid] = self._polls
+        if repeated and not self._cache_warned:
+            self._cache_warned = True
+            LOG.warning('The z/VM Cloud Connector\'s monitor repeats the '
+                        'figures of %d running guests: it may answer from '
+                        'its cache ([monitor] cache_interval in zvmsdk.conf, '
+                        '300 seconds by default) and list stopped guests as '
+                        'running. Each lifecycle poll asks CP about %d of '
+                        'them; set cache_interval = 0 on the connector for '
+                        'exact bulk states at no extra calls',
+                        len(repeated), CONFIRM_PER_POLL)
+        for userid in asked:
+            try:
+                state = self._client.guest_get_power_state(userid)
+            except zvm_exception.NotFound:
+                state = OFF     # deleted since the list: not running
+            self._learn(userid, state)
+        with self._lock:
+            return set(stats) - set(self._found_off)
+
+    def _learn(self, userid, state):
+        """An exact state of ``userid``: what the monitor repeats is stale."""
+        with self._lock:
+            if state == OFF and userid in self._figures:
+                self._found_off[userid] = self._figures[userid]
+            elif state == ON:
+                self._found_off.pop(userid, None)
 
     def count(self):
         return len(self.snapshot())
@@ -191,10 +293,38 @@ class PowerStateCache(object):
         with self._lock:
             self._generation += 1
             self._entries[userid] = (self._generation, state)
+            self._marks[userid] = (self._generation,
+                                   state if state in (ON, OFF) else None)
+
+    @contextlib.contextmanager
+    def busy(self, userid):
+        """The driver acts on ``userid``: its changes are not news."""
+        with self._lock:
+            self._generation += 1
+            self._busy[userid] += 1
+            self._marks[userid] = entered = (self._generation, None)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._busy[userid] -= 1
+                if not self._busy[userid]:
+                    del self._busy[userid]
+                untold = self._marks.get(userid) == entered
+            if untold:
+                # Nothing recorded what the operation left: unknown.
+                self.invalidate(userid)
+
+    def mark(self, userid):
+        """What the driver last did to or learnt of ``userid``."""
+        with self._lock:
+            generation, state = self._marks.get(userid, (0, None))
+            return Mark(generation, state, userid in self._busy)
 
     def record(self, userid, state):
         """Remember a state just observed or caused (exact)."""
         self._write(userid, state)
+        self._learn(userid, state)
 
     def remove(self, userid):
         """The guest was deleted."""
@@ -248,6 +378,19 @@ class PowerOps(object):
         self.paused = paused or PauseRegistry()
 
     # Queries -------------------------------------------------------------
+
+    @contextlib.contextmanager
+    def operating(self, instance):
+        """The driver is changing this instance's guest (spawn, destroy...)."""
+        try:
+            userid = zvm_userid.for_instance(instance)
+        except nova_exception.InvalidInput:
+            userid = None
+        if userid is None:
+            yield
+            return
+        with self.cache.busy(userid):
+            yield
 
     def get_info(self, instance, use_cache=True):
         userid = zvm_userid.for_instance(instance)
@@ -388,8 +531,9 @@ class PowerOps(object):
 
     def _guarded(self, userid, func, *args):
         # A failed operation leaves the state unknown: ask next time.
-        try:
-            func(*args)
-        except Exception:
-            self.cache.invalidate(userid)
-            raise
+        with self.cache.busy(userid):
+            try:
+                func(*args)
+            except Exception:
+                self.cache.invalidate(userid)
+                raise

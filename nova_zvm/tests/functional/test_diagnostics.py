@@ -19,6 +19,12 @@ class ServerDiagnosticsTest(base.ZVMTestCase):
 
     microversion = '2.48'
 
+    def _configure_driver(self):
+        super()._configure_driver()
+        # These tests count the connector calls of one request: no
+        # lifecycle polling in between (test_events covers it).
+        self.flags(lifecycle_poll_interval=0, group='zvm')
+
     def setUp(self):
         super().setUp()
         # Nova's 2.48 response schema allows only its in-tree drivers'
