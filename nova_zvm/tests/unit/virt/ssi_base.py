@@ -64,7 +64,8 @@ class SSITestCase(unit_base.ClassLabTestCase):
         values = dict(id=instance_id, uuid=uuidutils.generate_uuid(),
                       host='compute1', node=M1, vm_state='active',
                       task_state=None, launched_at=timeutils.utcnow(),
-                      memory_mb=512, vcpus=1)
+                      memory_mb=512, vcpus=1, image_ref='image',
+                      system_metadata={'image_os_distro': 'rhel8.6'})
         values.update(fields)
         return objects.Instance(self.context, **values)
 
