@@ -306,13 +306,8 @@ def destination_member(migrate_data):
 def pre_live_migration(client, instance, network_info, migrate_data):
     """The destination again, just before the move (things change)."""
     check_vswitches(client, zvm_userid.for_instance(instance),
-                    network_info, _this_member(client))
+                    network_info, destination_member(migrate_data))
     return migrate_data
-
-
-def _this_member(client):
-    info = client.host_get_info() or {}
-    return (info.get('hypervisor_hostname') or CONF.host).upper()
 
 
 def adopt(client, instance, network_info):
