@@ -32,6 +32,7 @@ from nova_zvm.bench import events
 from nova_zvm.bench import floor
 from nova_zvm.bench import interfaces
 from nova_zvm.bench import labs
+from nova_zvm.bench import live_migration
 from nova_zvm.bench import operations
 from nova_zvm.bench import periodic
 from nova_zvm.bench import power_sync
@@ -42,7 +43,7 @@ LOG = logging.getLogger('nova_zvm.bench')
 
 SCENARIOS = ('lab_start', 'client', 'operations', 'burst', 'burst_overlap',
              'burst_slow_glance', 'power_sync', 'periodic', 'cost',
-             'volumes', 'interfaces')
+             'volumes', 'interfaces', 'live_migration')
 # nova-zvm only: the in-tree driver sends nova no lifecycle events.
 SCENARIOS += ('events',)
 
@@ -292,7 +293,26 @@ def build_figures(results, args, latency=None):
                       's', r['child_cpu']))
         figs.append(F('cost.rss', 'compute process peak RSS', 'MiB',
                       r['rss']))
+    if 'live_migration' in results:
+        figs.extend(live_migration_figures(results['live_migration']))
     return figs
+
+
+def live_migration_figures(r):
+    title = 'live migration between SSI members (nova-zvm only)'
+    F = report.from_samples
+    return [
+        F('live_migration.wall', title + ': wall time', 's',
+          {'ours': r['wall']}),
+        F('live_migration.wall_above',
+          title + ': wall time above VMRELOCATE MOVE', 's',
+          {'ours': r['wall_above']}),
+        F('live_migration.calls', title + ': REST calls', 'calls',
+          {'ours': r['calls']}, detail={'ours': r['rest']}),
+        F('live_migration.calls_above',
+          title + ': REST calls above VMRELOCATE MOVE', 'calls',
+          {'ours': r['calls_above']}),
+    ]
 
 
 def profile_note(name, latency, document):
@@ -341,8 +361,11 @@ def run_scenarios(args, stack, env, results, errors):
         return out
 
     attempt('client', client_figures)
+    if not args.drivers or drivers.OURS in args.drivers:
+        attempt('live_migration', lambda: live_migration.run(
+            env, args.reps, args.profile))
 
-    if not set(wanted) - {'client'}:
+    if not set(wanted) - {'client', 'live_migration'}:
         return
     lab_ours = labs.start_lab(stack, auth='token',
                               latency_profile=args.profile)

@@ -37,6 +37,7 @@ from nova_zvm.virt import host as zvm_host
 from nova_zvm.virt import image as zvm_image
 from nova_zvm.virt import imagecache
 from nova_zvm.virt import interfaces as zvm_interfaces
+from nova_zvm.virt import live_migration as zvm_live_migration
 from nova_zvm.virt import migration as zvm_migration
 from nova_zvm.virt import ownership
 from nova_zvm.virt import power as zvm_power
@@ -508,6 +509,63 @@ class ZVMDriver(driver.ComputeDriver):
     @_translated()
     def detach_interface(self, context, instance, vif):
         zvm_interfaces.detach_interface(self._client, instance, vif)
+
+    # Live migration --------------------------------------------------------
+
+    @_translated()
+    def check_can_live_migrate_destination(self, context, instance,
+                                           src_compute_info, dst_compute_info,
+                                           block_migration=False,
+                                           disk_over_commit=False):
+        return zvm_live_migration.check_destination(
+            self._client, instance, src_compute_info, dst_compute_info,
+            block_migration=block_migration)
+
+    def cleanup_live_migration_destination_check(self, context,
+                                                 dest_check_data):
+        pass
+
+    @_translated()
+    def check_can_live_migrate_source(self, context, instance,
+                                      dest_check_data, block_device_info=None):
+        return zvm_live_migration.check_source(
+            self._client, instance, dest_check_data, block_device_info)
+
+    @_translated()
+    def pre_live_migration(self, context, instance, block_device_info,
+                           network_info, disk_info, migrate_data):
+        return zvm_live_migration.pre_live_migration(
+            self._client, instance, network_info, migrate_data)
+
+    @_translated()
+    def live_migration(self, context, instance, dest, post_method,
+                       recover_method, block_migration=False,
+                       migrate_data=None):
+        zvm_live_migration.live_migrate(
+            self._client, self._power, context, instance, dest, post_method,
+            recover_method, block_migration, migrate_data)
+
+    def post_live_migration_at_source(self, context, instance, network_info):
+        # The NICs moved with the guest; live_migration released it here.
+        pass
+
+    @_translated()
+    def post_live_migration_at_destination(self, context, instance,
+                                           network_info,
+                                           block_migration=False,
+                                           block_device_info=None):
+        zvm_live_migration.adopt(self._client, instance, network_info)
+        self._power.forget(instance)
+
+    @_translated()
+    def rollback_live_migration_at_destination(self, context, instance,
+                                               network_info,
+                                               block_device_info,
+                                               destroy_disks=True,
+                                               migrate_data=None):
+        # Never deletes anything: the guest (shared) runs at the source.
+        zvm_live_migration.rollback_at_destination(self._client, instance)
+        self._power.forget(instance)
 
     # Host ------------------------------------------------------------------
 
