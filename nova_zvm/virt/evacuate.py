@@ -27,6 +27,7 @@ from oslo_log import log as logging
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import migration
+from nova_zvm.virt import ssi
 from nova_zvm.virt import userid as zvm_userid
 
 LOG = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def instance_on_disk(client, instance):
     Only inside an SSI cluster: a single system's directory is its own,
     so a guest of another system is never on this one's disks.
     """
-    name, _members = migration.ssi_info(client)
+    name, _members = ssi.cluster(client)
     if not name:
         return False
     userid = zvm_userid.for_instance(instance)

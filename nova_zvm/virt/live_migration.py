@@ -71,6 +71,7 @@ from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import handover
 from nova_zvm.virt import network
+from nova_zvm.virt import ssi as zvm_ssi
 from nova_zvm.virt import userid as zvm_userid
 
 CONF = conf.CONF
@@ -114,24 +115,11 @@ def ssi_members(client):
     ``(None, {})`` when the host is not a member of an SSI cluster.
     """
     try:
-        lines = client.host_get_ssi_info() or []
+        return zvm_ssi.cluster(client)
     except zvm_exception.ZVMConnectorError as err:
         LOG.info('SSI_Query failed (%s): not a member of an SSI cluster',
                  err)
         return None, {}
-    if isinstance(lines, str):
-        lines = lines.splitlines()
-    name, members, member = None, {}, None
-    for line in lines:
-        key, _, value = (p.strip() for p in str(line).partition('='))
-        if key == 'ssi_name':
-            name = value
-        elif key == 'member_system_id':
-            member = value.upper()
-            members[member] = None
-        elif key == 'member_state' and member:
-            members[member] = value
-    return name, members
 
 
 # Checks -------------------------------------------------------------------

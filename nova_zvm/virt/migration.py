@@ -42,6 +42,7 @@ from nova_zvm.virt import logoff
 from nova_zvm.virt import network
 from nova_zvm.virt import ownership
 from nova_zvm.virt import resize
+from nova_zvm.virt import ssi
 from nova_zvm.virt import teardown
 from nova_zvm.virt import userid as zvm_userid
 from nova_zvm.virt import validate
@@ -51,29 +52,9 @@ LOG = logging.getLogger(__name__)
 
 # SSI membership ------------------------------------------------------------
 
-def ssi_info(client):
-    """``(ssi_name, {member: state})`` of the connector's z/VM system.
-
-    ``(None, {})`` outside an SSI cluster. Parsed from SMAPI SSI_Query's
-    ``key = value`` lines.
-    """
-    name, members, member = None, {}, None
-    for line in client.host_get_ssi_info() or []:
-        key, _, value = str(line).partition('=')
-        key, value = key.strip(), value.strip()
-        if key == 'ssi_name':
-            name = value or None
-        elif key == 'member_system_id':
-            member = value.upper()
-            members[member] = None
-        elif key == 'member_state' and member:
-            members[member] = value
-    return name, members
-
-
 def shared_directory_data(client, nodename):
     """What nova's shared storage check carries to the other host."""
-    name, _members = ssi_info(client)
+    name, _members = ssi.cluster(client)
     return {'ssi': name, 'system': nodename.upper()}
 
 
@@ -83,13 +64,13 @@ def shares_directory(client, nodename, data):
         return False
     if (data.get('system') or '').upper() == nodename.upper():
         return True
-    name, _members = ssi_info(client)
+    name, _members = ssi.cluster(client)
     return bool(name) and name == data.get('ssi')
 
 
 def check_same_ssi(client, source_node, dest_node):
     """Refuse a move to a system outside this member's SSI cluster."""
-    name, members = ssi_info(client)
+    name, members = ssi.cluster(client)
     dest = dest_node.upper()
     if not name:
         raise nova_exception.MigrationPreCheckError(

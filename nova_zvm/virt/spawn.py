@@ -27,6 +27,7 @@ On failure the undo steps registered so far run in reverse; an undo error
 is logged and the original error is raised.
 """
 
+import contextlib
 import functools
 
 from nova import exception as nova_exception
@@ -165,43 +166,63 @@ def spawn(client, virtapi, context, instance, image_meta, injected_files,
     undo = _Undo(instance)
     LOG.info('Spawning guest %(user)s from image %(image)s',
              {'user': userid, 'image': image_meta.id}, instance=instance)
-    try:
+    with _rolled_back_on_failure(undo, instance, userid):
         image_name = image_manager.ensure(context, image_meta)
         disk_list, ephemerals = disks.plan(client, instance, image_meta,
                                            image_name, block_device_info,
                                            volume_limit=volume_limit)
 
-        undo.push('remove the local config drive', configdrive.remove,
-                  instance)
-        iso = configdrive.build(instance, injected_files, admin_password,
-                                network_info)
-        transportfiles = configdrive.upload(client, iso)
-        configdrive.remove(instance)
+        def create_and_deploy(transportfiles):
+            _create_guest(client, undo, instance, userid, disk_list)
+            client.guest_deploy(userid, image_name,
+                                transportfiles=transportfiles)
+            if ephemerals:
+                client.guest_config_minidisks(userid, ephemerals)
 
-        _create_guest(client, undo, instance, userid, disk_list)
-        client.guest_deploy(userid, image_name, transportfiles=transportfiles)
-        if ephemerals:
-            client.guest_config_minidisks(userid, ephemerals)
+        _build(client, virtapi, undo, instance, userid, os_version, nics,
+               network_info, injected_files, admin_password, power_on,
+               create_and_deploy)
+    LOG.info('Spawned guest %(user)s (%(state)s)',
+             {'user': userid, 'state': 'started' if power_on else 'off'},
+             instance=instance)
 
-        network.plug_and_wait(
-            virtapi, instance, network_info,
-            functools.partial(_plug, client, undo, userid, os_version, nics,
-                              instance.hostname))
 
-        if power_on:
-            # The connector waits until the guest answers over IUCV (its
-            # network configured): an unreachable guest fails the build.
-            client.guest_start(userid,
-                               timeout=CONF.zvm.reachable_timeout or None)
+def _build(client, virtapi, undo, instance, userid, os_version, nics,
+           network_info, injected_files, admin_password, power_on,
+           create_and_deploy):
+    """The steps of every build around ``create_and_deploy``.
+
+    The config drive is uploaded first (it rides on the deploy), the NICs
+    are plugged after it, and the guest starts last.
+    """
+    undo.push('remove the local config drive', configdrive.remove, instance)
+    iso = configdrive.build(instance, injected_files, admin_password,
+                            network_info)
+    transportfiles = configdrive.upload(client, iso)
+    configdrive.remove(instance)
+
+    create_and_deploy(transportfiles)
+
+    network.plug_and_wait(
+        virtapi, instance, network_info,
+        functools.partial(_plug, client, undo, userid, os_version, nics,
+                          instance.hostname))
+    if power_on:
+        # The connector waits until the guest answers over IUCV (its
+        # network configured): an unreachable guest fails the build.
+        client.guest_start(userid, timeout=CONF.zvm.reachable_timeout or None)
+
+
+@contextlib.contextmanager
+def _rolled_back_on_failure(undo, instance, userid):
+    try:
+        yield
     except Exception as err:
         with excutils.save_and_reraise_exception():
             LOG.error('Spawn of guest %(user)s failed, rolling back: '
                       '%(err)s', {'user': userid, 'err': err},
                       instance=instance)
             undo.run()
-    LOG.info('Spawned guest %(user)s (%(state)s)',
-             {'user': userid, 'state': 'started' if power_on else 'off'},
-             instance=instance)
 
 
 def _spawn_from_volume(client, virtapi, instance, image_meta, injected_files,
@@ -220,37 +241,24 @@ def _spawn_from_volume(client, virtapi, instance, image_meta, injected_files,
              {'user': userid,
               'vol': (root.get('connection_info') or {}).get('serial')},
              instance=instance)
-    try:
+    with _rolled_back_on_failure(undo, instance, userid):
         fcps, extra = bfv.prepare(client, ops, undo, instance, userid,
                                   wwpns, lun)
-        undo.push('remove the local config drive', configdrive.remove,
-                  instance)
-        iso = configdrive.build(instance, injected_files, admin_password,
-                                network_info)
-        transportfiles = configdrive.upload(client, iso)
-        configdrive.remove(instance)
 
-        _create_guest(client, undo, instance, userid, [], extra=extra)
-        # Nothing to copy: the LUN holds the image; the config drive is
-        # punched. The connector takes the OS version as the image name.
-        client.guest_deploy(userid, os_version,
-                            transportfiles=transportfiles, skipdiskcopy=True)
-        bfv.record_root(client, instance, userid, fcps, wwpns, lun,
-                        os_version, root.get('mount_device'))
+        def create_and_deploy(transportfiles):
+            _create_guest(client, undo, instance, userid, [], extra=extra)
+            # Nothing to copy: the LUN holds the image; the config drive
+            # is punched. The connector takes the OS version as the image
+            # name.
+            client.guest_deploy(userid, os_version,
+                                transportfiles=transportfiles,
+                                skipdiskcopy=True)
+            bfv.record_root(client, instance, userid, fcps, wwpns, lun,
+                            os_version, root.get('mount_device'))
 
-        network.plug_and_wait(
-            virtapi, instance, network_info,
-            functools.partial(_plug, client, undo, userid, os_version, nics,
-                              instance.hostname))
-        if power_on:
-            client.guest_start(userid,
-                               timeout=CONF.zvm.reachable_timeout or None)
-    except Exception as err:
-        with excutils.save_and_reraise_exception():
-            LOG.error('Spawn of guest %(user)s from a volume failed, rolling '
-                      'back: %(err)s', {'user': userid, 'err': err},
-                      instance=instance)
-            undo.run()
+        _build(client, virtapi, undo, instance, userid, os_version, nics,
+               network_info, injected_files, admin_password, power_on,
+               create_and_deploy)
     LOG.info('Spawned guest %(user)s from a volume (%(state)s)',
              {'user': userid, 'state': 'started' if power_on else 'off'},
              instance=instance)

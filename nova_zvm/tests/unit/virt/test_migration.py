@@ -22,6 +22,7 @@ from nova_zvm.virt import evacuate
 from nova_zvm.virt import migration
 from nova_zvm.virt import ownership
 from nova_zvm.virt import power
+from nova_zvm.virt import ssi
 
 
 def guest_with_nic(case, power='off'):
@@ -46,7 +47,7 @@ def image_meta():
 class SingleSystemTestCase(driver_base.DriverTestCase):
 
     def test_not_in_an_ssi(self):
-        self.assertEqual((None, {}), migration.ssi_info(self.client))
+        self.assertEqual((None, {}), ssi.cluster(self.client))
         err = self.assertRaises(nova_exception.MigrationPreCheckError,
                                 migration.check_same_ssi, self.client,
                                 'ZVMLAB01', 'OTHER')
@@ -121,7 +122,7 @@ class SSITestCase(driver_base.DriverTestCase):
     lab_kwargs = {'members': 2}
 
     def test_members_of_the_cluster(self):
-        name, members = migration.ssi_info(self.client)
+        name, members = ssi.cluster(self.client)
         self.assertEqual('LABSSI', name)
         self.assertEqual({'ZVMLAB01': 'Joined', 'ZVMLAB02': 'Joined'},
                          members)
