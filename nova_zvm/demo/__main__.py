@@ -15,8 +15,11 @@
 Starts the lab and an all-in-one nova using ``nova_zvm.ZVMDriver``, then,
 through nova's REST API as a user would: creates an image, boots three
 servers, lists them with their z/VM userids, reboots one, snapshots one,
-boots from the snapshot, shows the z/VM user directory and deletes
-everything. Exits 1 if any step fails.
+boots from the snapshot, attaches a volume, shows the z/VM user directory
+and deletes everything. Then, on a two-member SSI cluster with one
+nova-compute per member, it live-migrates a running server from one member
+to the other and shows that it still answers there. Exits 1 if any step
+fails.
 """
 
 import sys
@@ -33,7 +36,15 @@ def main():
                   'nova_zvm.ZVMDriver, the lab as z/VM' %
                   scenario.nova_version())
     progress.line()
+    progress.line('Part 1: an all-in-one nova on one z/VM')
+    progress.line()
     errors = cloud.run(progress, scenario.run)
+    progress.line()
+    progress.line('Part 2: live migration between the members of an SSI '
+                  'cluster')
+    progress.line()
+    errors += cloud.run(progress, scenario.run_live_migration,
+                        cloud.SSICloud)
     if errors:
         progress.line()
         progress.line('The demo FAILED:')

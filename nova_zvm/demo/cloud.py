@@ -10,13 +10,13 @@
 # License for the specific language governing permissions and limitations
 # under the License.
 
-"""An all-in-one cloud in this process, hosted by nova's test machinery.
+"""The demo's clouds in this process, hosted by nova's test machinery.
 
 Nova ships the machinery that runs its API, conductor, scheduler, placement
-and a nova-compute in one process (sqlite, in-memory messaging, an
+and nova-compute services in one process (sqlite, in-memory messaging, an
 intercepted HTTP endpoint); the functional tests already configure it for
-ZVMDriver on a lab. The demo reuses exactly that: the cloud lives for the
-duration of one "test" whose body is the demo's scenario.
+ZVMDriver on a lab. The demo reuses exactly that: a cloud lives for the
+duration of one "test" whose body is one part of the demo's scenario.
 """
 
 import logging
@@ -26,16 +26,20 @@ import unittest
 # Its package applies nova's concurrency mode before anything loads
 # requests; what is imported above does not.
 from nova_zvm.tests.functional import base
+from nova_zvm.tests.functional import ssi_base
 
 
-class AllInOneCloud(base.ZVMTestCase):
-    """nova with ZVMDriver on a lab; runs ``scenario(cloud, progress)``.
+class _DemoCloud(object):
+    """Runs ``scenario(cloud, progress)`` as the body of its one "test".
 
     Unlike the tests, API casts stay asynchronous (as in a real cloud), so
     servers build concurrently and a client waits for their status.
     """
 
     CAST_AS_CALL = False
+    #: What starting the lab and nova's services look like to the reader.
+    LAB_TITLE = ''
+    NOVA_TITLE = ''
 
     def __init__(self, scenario, progress):
         super().__init__('run_scenario')
@@ -45,8 +49,7 @@ class AllInOneCloud(base.ZVMTestCase):
     def setUp(self):
         # Runs last: logging as it was.
         self.addCleanup(logging.disable, logging.NOTSET)
-        self._progress.begin('Start nova: API, conductor, scheduler, '
-                             'placement, compute')
+        self._progress.begin(self.NOVA_TITLE)
         try:
             super().setUp()
         except BaseException as err:
@@ -60,23 +63,55 @@ class AllInOneCloud(base.ZVMTestCase):
     def run_scenario(self):
         self._scenario(self, self._progress)
 
+    @classmethod
+    def lab_details(cls):
+        return ['listening on %s' % cls.lab.url]
 
-def run(progress, scenario):
-    """Start the lab and nova, run ``scenario(cloud, progress)``, tear down.
 
+class AllInOneCloud(_DemoCloud, base.ZVMTestCase):
+    """nova with ZVMDriver on a lab: one z/VM, one nova-compute."""
+
+    LAB_TITLE = 'Start the lab: Cloud Connector, fake z/VM'
+    NOVA_TITLE = 'Start nova: API, conductor, scheduler, placement, compute'
+
+
+class SSICloud(_DemoCloud, ssi_base.SSITestCase):
+    """nova on a two-member SSI lab: one nova-compute per member."""
+
+    LAB_TITLE = ('Start a two-member SSI lab: a Cloud Connector per '
+                 'member')
+    NOVA_TITLE = ('Start nova: API, conductor, scheduler, placement, '
+                  'compute1 and compute2')
+
+    def _configure_driver(self):
+        super()._configure_driver()
+        # A z/VM NIC moves with its guest; no network-vif-plugged event
+        # comes on the destination (doc/source/ssi.rst).
+        self.flags(live_migration_wait_for_vif_plug=False, group='compute')
+
+    @classmethod
+    def lab_details(cls):
+        return ['%s listening on %s' % (member['name'], member['url'])
+                for member in cls.lab.member_connectors]
+
+
+def run(progress, scenario, cloud=AllInOneCloud):
+    """Start a lab and nova, run ``scenario(cloud, progress)``, tear down.
+
+    :param cloud: the cloud's class: :class:`AllInOneCloud` or
+        :class:`SSICloud`
     :returns: the list of ``(what, traceback text)`` that went wrong
     """
     try:
-        with progress.step('Start the lab: Cloud Connector, fake z/VM') \
-                as details:
-            AllInOneCloud.setUpClass()
-            details.append('listening on %s' % AllInOneCloud.lab.url)
+        with progress.step(cloud.LAB_TITLE) as details:
+            cloud.setUpClass()
+            details.extend(cloud.lab_details())
     except Exception:
         return [('starting the lab', traceback.format_exc())]
     try:
         result = unittest.TestResult()
-        AllInOneCloud(scenario, progress).run(result)
+        cloud(scenario, progress).run(result)
     finally:
-        AllInOneCloud.tearDownClass()
+        cloud.tearDownClass()
     return [(str(case), text) for case, text in result.errors +
             result.failures]

@@ -20,9 +20,12 @@ from oslo_utils.fixture import uuidsentinel as uuids
 from nova_zvm import client as zvm_client
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import cinder
+from nova_zvm.tests.functional import fixtures as zvm_fixtures
+from nova_zvm.tests.functional import ssi_base
 
 SERVER_NAMES = ('web-1', 'web-2', 'db-1')
 FROM_SNAPSHOT = 'db-2'
+VSWITCH = zvm_fixtures.VSWITCH
 
 
 class DemoFailed(Exception):
@@ -179,3 +182,106 @@ def attach_volume(cloud, progress, server):
             for path in disk['paths']:
                 details.append('  FCP %s -> target %s' % (
                     path['fcp'], path['target_wwpn']))
+
+
+MIGRANT = 'app-1'
+
+
+def members_line(cloud, userid):
+    """Which SSI member the guest is logged on at, per the fake z/VM."""
+    members = cloud.lab.zvm.members()['members']
+    return 'z/VM: %s' % '  '.join(
+        '%s %s' % (name, 'runs ' + userid if userid in member['guests']
+                   else '-')
+        for name, member in sorted(members.items()))
+
+
+def placement_line(server):
+    return 'nova: %s on host %s, hypervisor %s' % (
+        server['name'], server['OS-EXT-SRV-ATTR:host'],
+        server['OS-EXT-SRV-ATTR:hypervisor_hostname'])
+
+
+def wait_for_migration(cloud, server, status='completed'):
+    """The server's newest migration, once nova reports ``status``."""
+    deadline = time.monotonic() + cloud.WAIT_TIMEOUT
+    while True:
+        migration = max((m for m in cloud.api.api_get(
+            '/os-migrations').body['migrations']
+            if m['instance_uuid'] == server['id']),
+            key=lambda m: m['id'], default=None)
+        if migration and migration['status'] == status:
+            return migration
+        if migration and migration['status'] in ('error', 'failed'):
+            raise DemoFailed('the migration of %s is %s' % (
+                server['name'], migration['status']))
+        if time.monotonic() > deadline:
+            raise DemoFailed('the migration of %s is not %s after %ss' % (
+                server['name'], status, cloud.WAIT_TIMEOUT))
+        time.sleep(0.2)
+
+
+def run_live_migration(cloud, progress):
+    """Live-migrate a running server between the two SSI members."""
+    api = cloud.api
+    flavor_id = cloud._create_flavor(name='zvm.small', vcpu=1,
+                                     memory_mb=1024, disk=2, ephemeral=0)
+
+    with progress.step('Boot %s on compute1' % MIGRANT) as details:
+        server = cloud.wait_for_status(api.post_server({'server': {
+            'name': MIGRANT, 'imageRef': base.IMAGE_ID,
+            'flavorRef': flavor_id, 'networks': 'auto',
+            'availability_zone': 'nova:%s' % ssi_base.HOST1}}), 'ACTIVE')
+        details.append(placement_line(server))
+
+    userid = base.userid_of(server)
+    with progress.step('Authorize %s on %s at both members (the '
+                       'operator\'s SSI setup)' % (userid, VSWITCH)):
+        for member in (ssi_base.M1, ssi_base.M2):
+            cloud.lab.zvm.set_member(member, grants={VSWITCH: [userid]})
+
+    with progress.step('Live-migrate %s to compute2 (os-migrateLive)'
+                       % MIGRANT) as details:
+        details.append('before: ' + members_line(cloud, userid))
+        details.append('        ' + placement_line(server))
+        api.post_server_action(server['id'], {'os-migrateLive': {
+            'host': ssi_base.HOST2, 'block_migration': 'auto'}})
+        wait_for_migration(cloud, server)
+        server = cloud.wait_for_status(server, 'ACTIVE')
+        details.append('after:  ' + members_line(cloud, userid))
+        details.append('        ' + placement_line(server))
+        if (cloud.logged_on_at(server) != [ssi_base.M2] or
+                server['OS-EXT-SRV-ATTR:hypervisor_hostname'] !=
+                ssi_base.M2):
+            raise DemoFailed('%s did not move to %s' % (MIGRANT,
+                                                         ssi_base.M2))
+
+    with progress.step('Reboot %s at its new member and read its '
+                       'console' % MIGRANT) as details:
+        api.post_server_action(server['id'], {'reboot': {'type': 'HARD'}})
+        server = cloud.wait_for_status(server, 'ACTIVE')
+        guest = cloud.zvm_guest(server)
+        details.append('%s power %s, %s' % (
+            userid, guest['power'], members_line(cloud, userid)))
+        console = api.post_server_action(
+            server['id'], {'os-getConsoleOutput': {'length': 2}})['output']
+        details.extend('console: ' + line
+                       for line in console.splitlines()[-2:])
+        if guest['power'] != 'on' or cloud.logged_on_at(server) != [
+                ssi_base.M2]:
+            raise DemoFailed('%s is not running at %s' % (MIGRANT,
+                                                           ssi_base.M2))
+
+    with progress.step('Delete %s; check that z/VM and placement hold '
+                       'nothing of it' % MIGRANT) as details:
+        api.delete_server(server['id'])
+        cloud._wait_until_deleted(server)
+        left = cloud.lab.zvm.state()['guests']
+        if left:
+            raise DemoFailed('guests left on z/VM: %s' % sorted(left))
+        for host in ssi_base.MEMBERS:
+            usages = cloud._get_provider_usages(cloud.node_uuid_of(host))
+            if any(usages.values()):
+                raise DemoFailed('placement still counts %s on %s' % (
+                    usages, host))
+            details.append('%s placement usages: %s' % (host, usages))
