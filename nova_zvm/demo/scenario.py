@@ -187,18 +187,12 @@ def attach_volume(cloud, progress, server):
 MIGRANT = 'app-1'
 
 
-def members_line(cloud, userid):
-    """Which SSI member the guest is logged on at, per the fake z/VM."""
-    members = cloud.lab.zvm.members()['members']
-    return 'z/VM: %s' % '  '.join(
-        '%s %s' % (name, 'runs ' + userid if userid in member['guests']
-                   else '-')
-        for name, member in sorted(members.items()))
-
-
-def placement_line(server):
-    return 'nova: %s on host %s, hypervisor %s' % (
-        server['name'], server['OS-EXT-SRV-ATTR:host'],
+def where_line(cloud, server):
+    """Where the server runs, as the fake z/VM and as nova see it."""
+    return 'z/VM: %s logged on at %s   nova: host %s, hypervisor %s' % (
+        base.userid_of(server),
+        ', '.join(cloud.logged_on_at(server)) or '(no member)',
+        server['OS-EXT-SRV-ATTR:host'],
         server['OS-EXT-SRV-ATTR:hypervisor_hostname'])
 
 
@@ -232,7 +226,7 @@ def run_live_migration(cloud, progress):
             'name': MIGRANT, 'imageRef': base.IMAGE_ID,
             'flavorRef': flavor_id, 'networks': 'auto',
             'availability_zone': 'nova:%s' % ssi_base.HOST1}}), 'ACTIVE')
-        details.append(placement_line(server))
+        details.append(where_line(cloud, server))
 
     userid = base.userid_of(server)
     with progress.step('Authorize %s on %s at both members (the '
@@ -242,35 +236,33 @@ def run_live_migration(cloud, progress):
 
     with progress.step('Live-migrate %s to compute2 (os-migrateLive)'
                        % MIGRANT) as details:
-        details.append('before: ' + members_line(cloud, userid))
-        details.append('        ' + placement_line(server))
+        details.append('before  ' + where_line(cloud, server))
         api.post_server_action(server['id'], {'os-migrateLive': {
             'host': ssi_base.HOST2, 'block_migration': 'auto'}})
         wait_for_migration(cloud, server)
         server = cloud.wait_for_status(server, 'ACTIVE')
-        details.append('after:  ' + members_line(cloud, userid))
-        details.append('        ' + placement_line(server))
+        details.append('after   ' + where_line(cloud, server))
         if (cloud.logged_on_at(server) != [ssi_base.M2] or
                 server['OS-EXT-SRV-ATTR:hypervisor_hostname'] !=
                 ssi_base.M2):
-            raise DemoFailed('%s did not move to %s' % (MIGRANT,
-                                                         ssi_base.M2))
+            raise DemoFailed('%s did not move to %s'
+                             % (MIGRANT, ssi_base.M2))
 
     with progress.step('Reboot %s at its new member and read its '
                        'console' % MIGRANT) as details:
         api.post_server_action(server['id'], {'reboot': {'type': 'HARD'}})
         server = cloud.wait_for_status(server, 'ACTIVE')
         guest = cloud.zvm_guest(server)
-        details.append('%s power %s, %s' % (
-            userid, guest['power'], members_line(cloud, userid)))
+        details.append('%s power %s, logged on at %s' % (
+            userid, guest['power'], ', '.join(cloud.logged_on_at(server))))
         console = api.post_server_action(
             server['id'], {'os-getConsoleOutput': {'length': 2}})['output']
         details.extend('console: ' + line
                        for line in console.splitlines()[-2:])
         if guest['power'] != 'on' or cloud.logged_on_at(server) != [
                 ssi_base.M2]:
-            raise DemoFailed('%s is not running at %s' % (MIGRANT,
-                                                           ssi_base.M2))
+            raise DemoFailed('%s is not running at %s'
+                             % (MIGRANT, ssi_base.M2))
 
     with progress.step('Delete %s; check that z/VM and placement hold '
                        'nothing of it' % MIGRANT) as details:
