@@ -359,6 +359,7 @@ class ZVMDriver(driver.ComputeDriver):
 
     # Resize and migration --------------------------------------------------
 
+    @_drives_power
     @_translated()
     def migrate_disk_and_power_off(self, context, instance, dest, flavor,
                                    network_info, block_device_info=None,
@@ -374,6 +375,7 @@ class ZVMDriver(driver.ComputeDriver):
             LOG.error('Resize/migration refused: %s', err, instance=instance)
             raise nova_exception.InstanceFaultRollback(inner_exception=err)
 
+    @_drives_power
     @_translated()
     def finish_migration(self, context, migration, instance, disk_info,
                          network_info, image_meta, resize_instance,
@@ -388,6 +390,7 @@ class ZVMDriver(driver.ComputeDriver):
         # host left nothing behind.
         pass
 
+    @_drives_power
     @_translated()
     def finish_revert_migration(self, context, instance, network_info,
                                 migration, block_device_info=None,
@@ -431,6 +434,7 @@ class ZVMDriver(driver.ComputeDriver):
     def instance_on_disk(self, instance):
         return zvm_evacuate.instance_on_disk(self._client, instance)
 
+    @_drives_power
     @_translated()
     def rebuild(self, context, instance, image_meta, injected_files,
                 admin_password, allocations, bdms, detach_block_devices,
@@ -537,6 +541,7 @@ class ZVMDriver(driver.ComputeDriver):
         return zvm_live_migration.pre_live_migration(
             self._client, instance, network_info, migrate_data)
 
+    @_drives_power
     @_translated()
     def live_migration(self, context, instance, dest, post_method,
                        recover_method, block_migration=False,
@@ -549,6 +554,7 @@ class ZVMDriver(driver.ComputeDriver):
         # The NICs moved with the guest; live_migration released it here.
         pass
 
+    @_drives_power
     @_translated()
     def post_live_migration_at_destination(self, context, instance,
                                            network_info,
@@ -557,6 +563,7 @@ class ZVMDriver(driver.ComputeDriver):
         zvm_live_migration.adopt(self._client, instance, network_info)
         self._power.forget(instance)
 
+    @_drives_power
     @_translated()
     def rollback_live_migration_at_destination(self, context, instance,
                                                network_info,
