@@ -20,10 +20,16 @@ while whatever the old service was doing is still under way.
 """
 
 import threading
+import time
 
 # The z/VM the soak runs on, between faults: SMAPI calls take a little
 # time, so that operations overlap as they do on a real system.
 BASELINE_LATENCY = {'smapi:*': 0.02, 'cp:*': 0.002}
+
+# Task states a nova-compute restart waits out (see _compute_restart), and
+# for how long at most (seconds).
+PAUSE_TASKS = ('pausing', 'unpausing')
+PAUSE_WAIT = 60
 
 
 class FaultInjector(object):
@@ -101,13 +107,30 @@ class FaultInjector(object):
         self.log.note('connector up')
 
     def _compute_restart(self, step):
+        # Not while a pause or unpause is under way: nova's start-up clears
+        # their task state while the old service's call may still change
+        # the guest, and nova's power sync then ignores a guest paused under
+        # an ACTIVE server ("paused unexpectedly"). That is nova's policy,
+        # the same for every driver; any other operation may be cut.
+        waited = self._wait_for_no_task(PAUSE_TASKS, PAUSE_WAIT)
         # Nova's helper: stop the service, start a new one on the same host
         # with a new driver (nothing kept in memory). What the old service
         # had under way goes on in its threads, as it would in a process
         # that is being stopped.
         self.test.compute = self.test.restart_compute_service(
             self.test.compute, keep_hypervisor_state=False)
-        return 'nova-compute restarted'
+        return 'nova-compute restarted' + (
+            ' (after %.1fs for a pause to end)' % waited
+            if waited > 0.5 else '')
+
+    def _wait_for_no_task(self, tasks, timeout):
+        """Seconds waited until no server has one of ``tasks`` (bounded)."""
+        start = time.monotonic()
+        while time.monotonic() - start < timeout and any(
+                s.get('OS-EXT-STS:task_state') in tasks
+                for s in self.test.api.get_servers()):
+            time.sleep(0.2)
+        return time.monotonic() - start
 
     def _after(self, seconds, action):
         timer = threading.Timer(seconds, action)
