@@ -13,12 +13,10 @@
 """ZVMDriver: nova's ComputeDriver API on top of the z/VM Cloud Connector.
 
 A thin facade: every method hands its work to an ops module (``power``,
-``host``, ``spawn``, ``snapshot``, ``imagecache``) and :func:`_translated`
-is the one place where the client's errors become nova's exceptions.
+``host``, ``spawn``, ``snapshot``, ``imagecache``...) and
+:func:`translate.translated` is the one place where the client's errors
+become nova's exceptions.
 """
-
-import functools
-import inspect
 
 from nova.compute import power_state
 from nova import exception as nova_exception
@@ -29,7 +27,6 @@ from oslo_log import log as logging
 
 from nova_zvm import client as zvm_client
 from nova_zvm import conf
-from nova_zvm import exception as zvm_exception
 from nova_zvm.virt import diagnostics as zvm_diagnostics
 from nova_zvm.virt import evacuate as zvm_evacuate
 from nova_zvm.virt import events as zvm_events
@@ -44,110 +41,15 @@ from nova_zvm.virt import power as zvm_power
 from nova_zvm.virt import snapshot as zvm_snapshot
 from nova_zvm.virt import spawn as zvm_spawn
 from nova_zvm.virt import startup
+from nova_zvm.virt import translate
 from nova_zvm.virt import userid as zvm_userid
 from nova_zvm.virt import volumes as zvm_volumes
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
 
-
-class ZVMConnectorCallFailed(nova_exception.NovaException):
-    msg_fmt = _("z/VM Cloud Connector call %(api)s failed for guest "
-                "%(guest)s: overallRC %(overall_rc)s, rc %(rc)s, rs %(rs)s: "
-                "%(errmsg)s")
-
-
-class ZVMConnectorUnavailable(nova_exception.NovaException):
-    msg_fmt = _("The z/VM Cloud Connector is not reachable (call %(api)s "
-                "for guest %(guest)s): %(reason)s")
-
-
-_UNREACHABLE = (zvm_exception.ConnectionFailed, zvm_exception.Timeout)
-# Errors that say the connector (or z/VM behind it) cannot work right now,
-# e.g. SMAPI still coming up after an IPL: retried, never a config error.
-_TRANSIENT = _UNREACHABLE + (zvm_exception.Busy, zvm_exception.ZVMFailure)
-
-# The connector's module id (modID) of its guest module: a 404 from it is
-# about the guest itself, not about an image, vswitch or volume.
-GUEST_MODULE_ID = 10
-
-
-def _instance_of(func, args, kwargs):
-    try:
-        bound = inspect.signature(func).bind(*args, **kwargs)
-    except TypeError:
-        return None
-    return bound.arguments.get('instance')
-
-
-def _guest_of(instance):
-    if instance is None:
-        return '-'
-    try:
-        return zvm_userid.for_instance(instance)
-    except Exception:
-        return getattr(instance, 'uuid', '-')
-
-
-def _translated(not_ready=False, guest_gone=True):
-    """Turn the client's errors into nova's, naming the connector's codes.
-
-    :param not_ready: an unreachable connector raises VirtDriverNotReady,
-        for the methods whose callers in nova expect it
-    :param guest_gone: the connector saying the instance's guest does not
-        exist raises InstanceNotFound. Off for spawn: there nova reads
-        InstanceNotFound as "deleted during the build" and records no
-        fault, while any 404 in a build is a failed build.
-    """
-    def decorator(func):
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            try:
-                return func(*args, **kwargs)
-            except zvm_exception.ZVMConnectorError as err:
-                instance = _instance_of(func, args, kwargs)
-                raise _nova_error(err, instance, not_ready,
-                                  guest_gone) from err
-        return wrapper
-    return decorator
-
-
-def _drives_power(func):
-    """The method changes its instance's power: no lifecycle event for it.
-
-    Power operations of PowerOps need it not; other methods that stop,
-    start or move a guest do (spawn, destroy, snapshot, migrations).
-    """
-    @functools.wraps(func)
-    def wrapper(self, *args, **kwargs):
-        instance = _instance_of(func, (self,) + args, kwargs)
-        if self._power is None or instance is None:
-            return func(self, *args, **kwargs)
-        with self._power.operating(instance):
-            return func(self, *args, **kwargs)
-    return wrapper
-
-
-def _is_guest_gone(err):
-    """A 404 about the guest itself (not its image, vswitch...)."""
-    return (isinstance(err, zvm_exception.NotFound) and
-            err.mod_id == GUEST_MODULE_ID)
-
-
-def _nova_error(err, instance, not_ready, guest_gone=True):
-    api = getattr(err, 'api', None) or '-'
-    guest = _guest_of(instance)
-    if not_ready and isinstance(err, _TRANSIENT):
-        return nova_exception.VirtDriverNotReady()
-    if isinstance(err, _UNREACHABLE):
-        return ZVMConnectorUnavailable(api=api, guest=guest, reason=err)
-    if guest_gone and instance is not None and _is_guest_gone(err):
-        return nova_exception.InstanceNotFound(instance_id=instance.uuid)
-    return ZVMConnectorCallFailed(
-        api=api, guest=guest,
-        overall_rc=getattr(err, 'overall_rc', None),
-        rc=getattr(err, 'rc', None), rs=getattr(err, 'rs', None),
-        errmsg=getattr(err, 'errmsg', None) or err)
+_translated = translate.translated
+_drives_power = translate.drives_power
 
 
 class ZVMDriver(driver.ComputeDriver):
@@ -219,7 +121,7 @@ class ZVMDriver(driver.ComputeDriver):
     def process_instances_at_startup(self, context, instances):
         if self._connector_ok or startup.check_connector(self._client):
             self._connector_ok = True
-            self._adopt(instances)
+            startup.record_unrecorded(self._power, instances)
             return instances
         # Nova recovers these without the connector (ERROR for interrupted
         # builds and rebuilds, a reset for interrupted snapshots); the rest
@@ -234,28 +136,6 @@ class ZVMDriver(driver.ComputeDriver):
         self._starting_blind = True
         return recoverable
 
-    def _adopt(self, instances):
-        """Record launched instances' guests made without a record.
-
-        Guests of nova's in-tree z/VM driver or of an older nova-zvm: from
-        now on they are listed by list_instance_uuids and checked by uuid.
-        """
-        try:
-            userids = set(self._power.list_userids())
-        except zvm_exception.ZVMConnectorError as err:
-            LOG.warning('Cannot list guests to record their instances: %s',
-                        err)
-            return
-        owners = ownership.OwnerRegistry()
-        for instance in instances:
-            try:
-                userid = zvm_userid.for_instance(instance)
-            except nova_exception.InvalidInput:
-                continue
-            if userid in userids and instance.launched_at and \
-                    instance.vm_state != 'error':
-                owners.adopt(instance, userid)
-
     # Guests: state ---------------------------------------------------------
 
     @_translated()
@@ -265,7 +145,7 @@ class ZVMDriver(driver.ComputeDriver):
         except nova_exception.InvalidInput:
             # No valid userid: no such guest can exist on z/VM.
             raise nova_exception.InstanceNotFound(instance_id=instance.uuid)
-        except _UNREACHABLE:
+        except translate.UNREACHABLE:
             if not self._starting_blind:
                 raise
             # Nova's start-up recovery of an interrupted snapshot asks
@@ -291,7 +171,7 @@ class ZVMDriver(driver.ComputeDriver):
         # ownership): a local read plus the cached bulk guest list.
         try:
             userids = set(self._power.list_userids())
-        except _UNREACHABLE as err:
+        except translate.UNREACHABLE as err:
             # Nova's new-host check calls this at start-up and does not
             # expect VirtDriverNotReady: keep nova-compute running.
             LOG.warning('Cannot list guests, the z/VM Cloud Connector is '

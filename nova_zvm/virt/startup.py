@@ -27,6 +27,8 @@ from nova_zvm import conf
 from nova_zvm import exception as zvm_exception
 from nova_zvm import preflight
 from nova_zvm.preflight import options as preflight_options
+from nova_zvm.virt import ownership
+from nova_zvm.virt import userid as zvm_userid
 
 CONF = conf.CONF
 LOG = logging.getLogger(__name__)
@@ -127,3 +129,25 @@ def _api_version(version):
         return version.get('api_version') or version.get('version') or \
             version
     return version
+
+
+def record_unrecorded(power, instances):
+    """Record launched instances' guests made without a record.
+
+    Guests of nova's in-tree z/VM driver or of an older nova-zvm: from
+    now on they are listed by list_instance_uuids and checked by uuid.
+    """
+    try:
+        userids = set(power.list_userids())
+    except zvm_exception.ZVMConnectorError as err:
+        LOG.warning('Cannot list guests to record their instances: %s', err)
+        return
+    owners = ownership.OwnerRegistry()
+    for instance in instances:
+        try:
+            userid = zvm_userid.for_instance(instance)
+        except nova_exception.InvalidInput:
+            continue
+        if userid in userids and instance.launched_at and \
+                instance.vm_state != 'error':
+            owners.adopt(instance, userid)

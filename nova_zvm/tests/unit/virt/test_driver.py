@@ -20,6 +20,7 @@ import testtools
 
 from nova_zvm.tests.unit.virt import driver_base
 from nova_zvm.virt import driver as zvm_driver
+from nova_zvm.virt import translate
 
 
 class CapabilitiesTestCase(testtools.TestCase):
@@ -53,7 +54,7 @@ class FacadeTestCase(driver_base.DriverTestCase):
     def test_connector_failure_names_codes_and_guest(self):
         inst = self.guest('off')
         self.lab.zvm.inject_fault('Image_Activate', rc=200, rs=12)
-        err = self.assertRaises(zvm_driver.ZVMConnectorCallFailed,
+        err = self.assertRaises(translate.ZVMConnectorCallFailed,
                                 self.driver.power_on, self.context, inst, [])
         msg = str(err)
         self.assertIn('guest_start', msg)
@@ -172,7 +173,7 @@ class ConnectorDownTestCase(driver_base.DriverTestCase):
         # error, not a crash.
         self.assertRaises(nova_exception.VirtDriverNotReady,
                           driver.get_available_nodes)
-        err = self.assertRaises(zvm_driver.ZVMConnectorUnavailable,
+        err = self.assertRaises(translate.ZVMConnectorUnavailable,
                                 driver.get_info, inst, use_cache=False)
         self.assertIn(self.userid(inst), str(err))
 
