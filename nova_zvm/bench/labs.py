@@ -121,9 +121,11 @@ class LabAdmin(object):
         return len(self.call('guest_list') or [])
 
 
-# Path segments that name one guest, image or vswitch.
-_NAMED = re.compile(r'^/(guests|images|vswitches|files)/(?!nics$|stats$|'
-                    r'interface$)([^/]+)')
+# Path segments that name one guest, image, vswitch, FCP or connection;
+# /guests/nics, /guests/stats... are collections (zvmsdk's handler.py).
+_NAMED = re.compile(r'^/(guests|images|vswitches|files|volumes/conn|'
+                    r'volumes/fcp)/(?!(?:nics|stats|interfacestats|volumes)'
+                    r'(?:/|$))([^/]+)')
 
 
 def pattern(call):

@@ -115,4 +115,14 @@ class PatternTest(testtools.TestCase):
         # Collections keep their names.
         self.assertEqual('GET /guests/stats',
                          labs.pattern('GET /guests/stats'))
+        self.assertEqual('POST /guests/volumes',
+                         labs.pattern('POST /guests/volumes'))
+        self.assertEqual('GET /guests/interfacestats',
+                         labs.pattern('GET /guests/interfacestats'))
+        self.assertEqual('PUT /guests/{id}/interface',
+                         labs.pattern('PUT /guests/ZVM00101/interface'))
+        self.assertEqual('GET /volumes/conn/{id}',
+                         labs.pattern('GET /volumes/conn/ZVM00101'))
+        self.assertEqual('GET /volumes/fcptemplates',
+                         labs.pattern('GET /volumes/fcptemplates'))
         self.assertEqual('GET /host', labs.pattern('GET /host'))
