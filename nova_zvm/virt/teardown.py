@@ -60,10 +60,7 @@ def delete_guest(client, userid, sleep=time.sleep):
     attempts = len(DELETE_RETRY_DELAYS) + 1
     for attempt in range(1, attempts + 1):
         try:
-            client.guest_delete(userid)
-            return
-        except zvm_exception.NotFound:
-            LOG.debug('Guest %s is already gone', userid)
+            _delete_once(client, userid)
             return
         except _DELETE_RETRIED as err:
             if attempt == attempts:
@@ -74,6 +71,44 @@ def delete_guest(client, userid, sleep=time.sleep):
                         {'user': userid, 'n': attempt, 'all': attempts,
                          'delay': delay, 'err': err})
             sleep(delay)
+
+
+def _delete_once(client, userid):
+    """One guest_delete, registering a user the connector lost first.
+
+    The connector (1.6.3) answers success for a user that is nowhere, and
+    404 for a user that is in z/VM's directory but not in its database
+    (e.g. it went down between creating the user and recording it): it
+    will not delete that one. Only our own guests come here (see
+    ``delete_owned_guest``), so the user is registered and deleted.
+    """
+    try:
+        client.guest_delete(userid)
+        return
+    except zvm_exception.NotFound as err:
+        LOG.warning('The Cloud Connector has no record of guest %(user)s '
+                    'but z/VM may have its directory entry (%(err)s): '
+                    'registering it to delete it',
+                    {'user': userid, 'err': err})
+    try:
+        # Database only, as guest_create records it; the connector then
+        # reads the NICs of the running guest, which fails for a logged
+        # off one after the guest is recorded: the delete tells.
+        client.guest_register(userid, '', '0')
+    except zvm_exception.NotFound:
+        LOG.debug('Guest %s is not in the z/VM directory: already gone',
+                  userid)
+        return
+    except zvm_exception.ZVMConnectorError as err:
+        LOG.debug('Registering guest %(user)s: %(err)s',
+                  {'user': userid, 'err': err})
+        try:
+            client.guest_delete(userid)
+        except zvm_exception.NotFound:
+            # Still unknown to the connector: the register failed.
+            raise err
+        return
+    client.guest_delete(userid)
 
 
 def delete_owned_guest(client, instance, userid, network_info=None):

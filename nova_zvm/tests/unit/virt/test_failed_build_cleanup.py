@@ -20,10 +20,12 @@ driver and the guest outlived its server.
 """
 
 import fixtures
+from oslo_utils import uuidutils
 
 from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.unit.virt import spawn_base
 from nova_zvm.virt import image
+from nova_zvm.virt import ownership
 from nova_zvm.virt import spawn
 from nova_zvm.virt import teardown
 
@@ -112,3 +114,44 @@ class FailedBuildCleanupTest(spawn_base.SpawnTestCase):
         self.lab.zvm.clear_faults()
         spawn.destroy(self.client, self.context, inst, [])
         self.assertNotIn(userid, self.lab.zvm.state()['users'])
+
+    def _listed(self, userid):
+        return userid in [u.upper() for u in self.client.guest_list()]
+
+    def test_destroy_deletes_an_own_guest_the_connector_lost(self):
+        # The connector answers 404 to guest_delete for a user in z/VM's
+        # directory that is not in its database, and would keep it.
+        inst = self.instance()
+        userid = inst.name.upper()
+        vifs = [self.vif(0, physnet='physnet1')]
+        pools = self._pools()
+        self.lab.zvm.inject_fault('Image_Delete_DM', rc=596, rs=3610,
+                                  count=len(teardown.DELETE_RETRY_DELAYS) + 1)
+        self._failed_spawn(inst, vifs)
+        self.client.guest_deregister(userid)
+        self.assertIn(userid, self.lab.zvm.state()['users'])
+        self.assertFalse(self._listed(userid))
+
+        spawn.destroy(self.client, self.context, inst, vifs)
+        self._nothing_left(userid, pools)
+        self.assertIsNone(ownership.OwnerRegistry().get(userid))
+
+    def test_destroy_of_an_own_guest_gone_everywhere_succeeds(self):
+        inst = self.instance()
+        userid = inst.name.upper()
+        ownership.OwnerRegistry().set(userid, inst.uuid)
+        spawn.destroy(self.client, self.context, inst, [])
+        self.assertNotIn(userid, self.lab.zvm.state()['users'])
+        self.assertFalse(self._listed(userid))
+        self.assertIsNone(ownership.OwnerRegistry().get(userid))
+
+    def test_foreign_guest_the_connector_lost_is_left_alone(self):
+        inst = self.instance()
+        userid = inst.name.upper()
+        self.client.guest_create(userid, 1, 512, disk_list=[
+            {'size': '1g', 'is_boot_disk': True}])
+        self.client.guest_deregister(userid)
+        ownership.OwnerRegistry().set(userid, uuidutils.generate_uuid())
+        spawn.destroy(self.client, self.context, inst, [])
+        self.assertIn(userid, self.lab.zvm.state()['users'])
+        self.assertFalse(self._listed(userid))
