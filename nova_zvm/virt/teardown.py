@@ -19,6 +19,8 @@ those of coupled NICs, the rest are revoked here. The local config drive
 is removed too.
 """
 
+import time
+
 from nova import exception as nova_exception
 from oslo_log import log as logging
 
@@ -32,20 +34,81 @@ from nova_zvm.virt import volumes
 
 LOG = logging.getLogger(__name__)
 
+# Seconds to wait before each repeat of a failed guest delete. Deleting is
+# safe to repeat (absent is success), and a delete that fails for good
+# during a failed build leaks the guest: nova then clears the instance's
+# host, so the user's later delete never reaches a driver.
+DELETE_RETRY_DELAYS = (1, 2)
+# What a repeat may cure: z/VM's or the connector's failure (DirMaint
+# busy, a failed SMAPI call), the connector down or slow. Refused input
+# and foreign guests are not repeated.
+_DELETE_RETRIED = (zvm_exception.ZVMFailure, zvm_exception.Busy,
+                   zvm_exception.ConnectionFailed, zvm_exception.Timeout)
 
-def delete_guest(client, userid):
+
+def delete_guest(client, userid, sleep=time.sleep):
     """Delete the guest; absent is success (the connector says so too).
 
     A running guest is logged off first, and the delete waits until z/VM
     has finished: DirMaint does not purge a user that is still logging
     off, and the connector then reports success for a guest it left
     behind (zvmsdk's 596/6831 handling ignores its second failure).
+    A failed delete is repeated after each of ``DELETE_RETRY_DELAYS``;
+    the last failure is raised.
     """
     logoff.stop_if_running(client, userid)
+    attempts = len(DELETE_RETRY_DELAYS) + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            _delete_once(client, userid)
+            return
+        except _DELETE_RETRIED as err:
+            if attempt == attempts:
+                raise
+            delay = DELETE_RETRY_DELAYS[attempt - 1]
+            LOG.warning('Deleting guest %(user)s failed (attempt %(n)d of '
+                        '%(all)d), trying again in %(delay)s s: %(err)s',
+                        {'user': userid, 'n': attempt, 'all': attempts,
+                         'delay': delay, 'err': err})
+            sleep(delay)
+
+
+def _delete_once(client, userid):
+    """One guest_delete, registering a user the connector lost first.
+
+    The connector (1.6.3) answers success for a user that is nowhere, and
+    404 for a user that is in z/VM's directory but not in its database
+    (e.g. it went down between creating the user and recording it): it
+    will not delete that one. Only our own guests come here (see
+    ``delete_owned_guest``), so the user is registered and deleted.
+    """
     try:
         client.guest_delete(userid)
+        return
+    except zvm_exception.NotFound as err:
+        LOG.warning('The Cloud Connector has no record of guest %(user)s '
+                    'but z/VM may have its directory entry (%(err)s): '
+                    'registering it to delete it',
+                    {'user': userid, 'err': err})
+    try:
+        # Database only, as guest_create records it; the connector then
+        # reads the NICs of the running guest, which fails for a logged
+        # off one after the guest is recorded: the delete tells.
+        client.guest_register(userid, '', '0')
     except zvm_exception.NotFound:
-        LOG.debug('Guest %s is already gone', userid)
+        LOG.debug('Guest %s is not in the z/VM directory: already gone',
+                  userid)
+        return
+    except zvm_exception.ZVMConnectorError as err:
+        LOG.debug('Registering guest %(user)s: %(err)s',
+                  {'user': userid, 'err': err})
+        try:
+            client.guest_delete(userid)
+        except zvm_exception.NotFound:
+            # Still unknown to the connector: the register failed.
+            raise err
+        return
+    client.guest_delete(userid)
 
 
 def delete_owned_guest(client, instance, userid, network_info=None):

@@ -123,7 +123,10 @@ class TestSpawnRollback(spawn_base.SpawnTestCase):
         inst = self._instance()
         vifs = self._vifs()
         self.lab.zvm.inject_fault('Image_Activate', rc=200, rs=12)
-        self.lab.zvm.inject_fault('Image_Delete_DM', rc=8, rs=77)
+        # Every attempt of the rollback's delete fails (without waiting).
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_zvm.virt.teardown.DELETE_RETRY_DELAYS', (0, 0)))
+        self.lab.zvm.inject_fault('Image_Delete_DM', rc=8, rs=77, count=3)
         err = self.assertRaises(zvm_exception.ZVMConnectorError,
                                 self._spawn, inst, image_meta, vifs)
         self.assertEqual('guest_start', err.api)

@@ -16,6 +16,7 @@ Slow and hung shutdowns, logoffs that take time, DirMaint locks and disk
 pools made of volumes: what the driver must survive on a mainframe.
 """
 
+import fixtures
 from nova.compute import power_state
 from nova import exception as nova_exception
 import os_resource_classes as orc
@@ -164,6 +165,9 @@ class TestLockedEntry(spawn_base.SpawnTestCase):
     def test_a_persistent_lock_is_reported_and_nothing_is_lost(self):
         inst = self._spawned()
         self.lab.zvm.hold_entry(inst.name, count=0)
+        # Every attempt of the delete finds it locked (without waiting).
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova_zvm.virt.teardown.DELETE_RETRY_DELAYS', (0, 0)))
 
         err = self.assertRaises(zvm_exception.ZVMFailure, spawn.destroy,
                                 self.client, self.context, inst, [])
