@@ -92,6 +92,28 @@ def check_same_ssi(client, source_node, dest_node):
             % {'dest': dest_node, 'state': members[dest]})
 
 
+def check_no_volumes(context, instance, source_node):
+    """Refuse to move a guest with volumes to another member.
+
+    Its FCP devices are the source member's, dedicated in the guest's
+    shared directory entry; this driver does not re-dedicate the
+    destination's. Checked before the guest is touched.
+    """
+    volumes = [bdm.volume_id for bdm in
+               objects.BlockDeviceMappingList.get_by_instance_uuid(
+                   context, instance.uuid) if bdm.is_volume]
+    if volumes:
+        raise nova_exception.MigrationPreCheckError(reason=_(
+            'guest %(user)s has volumes attached (%(vols)s): their FCP '
+            'devices are dedicated to it at z/VM system %(src)s and this '
+            'driver does not move them to another member. Detach the '
+            'volumes first, then move the server (a resize on the same '
+            'host keeps them; a server booted from a volume cannot move '
+            'to another member).')
+            % {'user': zvm_userid.for_instance(instance),
+               'vols': ', '.join(sorted(volumes)), 'src': source_node})
+
+
 # Handing a guest over between members' connectors ---------------------------
 
 def release(client, power, instance, network_info):
@@ -186,6 +208,7 @@ def migrate_disk_and_power_off(client, power, context, instance, flavor,
     resize.check(client, instance, flavor)
     if _moves(migration):
         check_same_ssi(client, migration.source_node, migration.dest_node)
+        check_no_volumes(context, instance, migration.source_node)
     power.power_off(instance, timeout=timeout, retry_interval=retry_interval)
     if _moves(migration):
         release(client, power, instance, network_info)
