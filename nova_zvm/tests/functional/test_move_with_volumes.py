@@ -19,9 +19,10 @@ ran, its volume attached), with the fix in the instance action. A resize
 on the same host keeps working.
 """
 
+import itertools
 import time
 
-from oslo_utils.fixture import uuidsentinel as uuids
+from oslo_utils import uuidutils
 
 from nova_zvm import client as zvm_client
 from nova_zvm.tests.functional import base
@@ -31,12 +32,19 @@ from nova_zvm.virt import volumes
 
 TEMPLATE = 'nova-vols'
 FIX = 'Detach the volumes first'
+# LUN numbers unique in the process: the class's lab (and its array) is
+# shared by the tests.
+_LUNS = itertools.count(1)
 
 
-class MoveWithVolumesTest(ssi_base.SSITestCase):
+class MoveWithVolumesBase(ssi_base.SSITestCase):
 
     # Builds, attaches and moves on a shared machine: a bound on waiting.
     WAIT_TIMEOUT = 180
+    # Real casts: a refused move is seen in the server, migration and
+    # instance action, as in real life (a cast run as a call would bring
+    # the refusal back to the destination's prep_resize).
+    CAST_AS_CALL = False
 
     @classmethod
     def setUpClass(cls):
@@ -93,14 +101,18 @@ class MoveWithVolumesTest(ssi_base.SSITestCase):
                                     networks='auto', host=host)
         server = self.api.post_server({'server': server})
         server = self.wait_for_status(server, 'ACTIVE')
-        volume_id = uuids.move_volume
-        self.cinder.create_fc_volume(volume_id, 1)
+        volume_id = uuidutils.generate_uuid()
+        self.cinder.create_fc_volume(volume_id, next(_LUNS))
         self.api.post_server_volume(
             server['id'], {'volumeAttachment': {'volumeId': volume_id}})
         self.wait_event(server, 'attach_volume', 'Success')
         self._wait_for_volume_attach(server['id'], volume_id)
         self.assert_managed_by(server, host)
         return server, volume_id
+
+    def refused(self, server, action, body):
+        """Post an action the compute refuses (its failure comes later)."""
+        self.api.post_server_action(server['id'], {action: body})
 
     def wait_event(self, server, action_name, result):
         """The finished events of the latest ``action_name``: details."""
@@ -133,15 +145,15 @@ class MoveWithVolumesTest(ssi_base.SSITestCase):
              self.api.get_server_volumes(server['id'])])
         return server
 
-    # Tests -----------------------------------------------------------------
+
+class MoveWithVolumesTest(MoveWithVolumesBase):
 
     def test_cold_migration_is_refused_until_the_volume_is_detached(self):
         server, volume_id = self.boot_with_volume()
         attached = self.volume_state(server)
         self.assertNotEqual([], attached['dedicate'])
 
-        self.api.post_server_action(server['id'],
-                                    {'migrate': {'host': ssi_base.HOST2}})
+        self.refused(server, 'migrate', {'host': ssi_base.HOST2})
         self.assertIn(FIX, self.wait_event(server, 'migrate', 'Error'))
         self._wait_for_migration_status(server, ['error'])
         server = self.assert_untouched(server, volume_id, attached,
@@ -162,8 +174,7 @@ class MoveWithVolumesTest(ssi_base.SSITestCase):
         attached = self.volume_state(server)
         # Only the other member can take it.
         self.flags(allow_resize_to_same_host=False)
-        self.api.post_server_action(server['id'],
-                                    {'resize': {'flavorRef': self.large}})
+        self.refused(server, 'resize', {'flavorRef': self.large})
         self.assertIn(FIX, self.wait_event(server, 'resize', 'Error'))
         server = self.assert_untouched(server, volume_id, attached,
                                        ssi_base.HOST1)
@@ -188,6 +199,10 @@ class MoveWithVolumesTest(ssi_base.SSITestCase):
         self.assertEqual((2, 2048), (guest['vcpus'], guest['memory_mb']))
         self.delete_server(server)
 
+
+class EvacuateWithVolumesTest(MoveWithVolumesBase):
+    """Its own lab: the member's nova-compute is stopped for good."""
+
     def test_evacuation_is_refused(self):
         server, volume_id = self.boot_with_volume()
         attached = self.volume_state(server)
@@ -196,8 +211,7 @@ class MoveWithVolumesTest(ssi_base.SSITestCase):
                                           host=ssi_base.HOST1)
         self.api.put_service(service['id'], {'forced_down': True})
 
-        self.api.post_server_action(server['id'],
-                                    {'evacuate': {'host': ssi_base.HOST2}})
+        self.refused(server, 'evacuate', {'host': ssi_base.HOST2})
         self.assertIn(FIX, self.wait_event(server, 'evacuate', 'Error'))
         self._wait_for_migration_status(server, ['failed'])
         server = self.api.get_server(server['id'])
