@@ -173,11 +173,11 @@ def markdown(figures, meta):
                      {'source': None, 'burst_reps': meta.get('reps')},
                      **meta))
     for update in meta.get('updates') or []:
-        lines += ['', 'Updated %s UTC (nova-zvm at %s, profile %s, '
-                     'repetitions %s): %s.' % (
-                         update.get('started'), update.get('source'),
-                         update.get('profile'), update.get('reps'),
-                         ', '.join(update.get('figures') or []))]
+        text = ('Updated %s UTC (nova-zvm at %s, profile %s, repetitions '
+                '%s): %s.' % (update.get('started'), update.get('source'),
+                              update.get('profile'), update.get('reps'),
+                              ', '.join(update.get('figures') or [])))
+        lines += ['', text]
     lines.append('')
     for note in meta.get('notes', []):
         lines.append('* ' + note)
