@@ -116,7 +116,8 @@ class WriteTest(testtools.TestCase):
             report.from_samples('cold_migration.ssi_wall', 'cold: wall',
                                 's', {'ours': [9.0]}),
         ]
-        report.write(out, first, {'started': 'full run', 'reps': 5,
+        report.write(out, first, {'started': 'full run', 'host': 'h',
+                                  'cpus': 2, 'reps': 5,
                                   'notes': ['a note'], 'errors': []})
         again = [
             report.from_samples('cold_migration.ssi_wall', 'cold: wall',
