@@ -121,8 +121,7 @@ def run(env, reps, profile=None):
             instance, nw_info = live_migration.boot(env, d1, image)
             holder = d1
             try:
-                for source, dest, nodes in ((d1, d2, (M1, M2)),
-                                            (d2, d1, (M2, M1))):
+                for source, dest, nodes in live_migration.legs(d1, d2):
                     with log.recording():
                         started = time.perf_counter()
                         _ssi_move(env, moves, source, dest, instance,

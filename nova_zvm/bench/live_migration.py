@@ -92,6 +92,11 @@ def start_members(stack, env, profile):
     return lab, d1, d2
 
 
+def legs(d1, d2):
+    """There and back: (source, destination, (their nodes)) each way."""
+    return ((d1, d2, (M1, M2)), (d2, d1, (M2, M1)))
+
+
 def boot(env, driver, image):
     """A running guest spawned by ``driver``: (instance, network_info)."""
     instance = env.instance(image)
@@ -144,8 +149,7 @@ def run(env, reps, profile=None):
                 instance.name.upper()]})
             holder = d1
             try:
-                for source, dest, nodes in ((d1, d2, (M1, M2)),
-                                            (d2, d1, (M2, M1))):
+                for source, dest, nodes in legs(d1, d2):
                     with log.recording():
                         started = time.perf_counter()
                         _migrate(env, source, dest, instance, nw_info,
