@@ -125,11 +125,14 @@ class MoveWithVolumesBase(ssi_base.SSITestCase):
                     server['id'], found[0]['request_id'])
                 events = self.api.api_get(path).body[
                     'instanceAction']['events']
-                if events and all(e.get('finish_time') for e in events):
-                    self.assertIn(result, [e['result'] for e in events])
+                # With real casts the compute's events come after the
+                # conductor's: wait for the one with ``result``.
+                if events and all(e.get('finish_time') for e in events) and (
+                        result in [e['result'] for e in events]):
                     return ' '.join(e.get('details') or '' for e in events)
             time.sleep(0.2)
-        self.fail('%s of %s did not finish' % (action_name, server['id']))
+        self.fail('no %s event in %s of %s'
+                  % (result, action_name, server['id']))
 
     def volume_state(self, server):
         return self.lab.zvm.volumes(base.userid_of(server))
@@ -146,7 +149,10 @@ class MoveWithVolumesBase(ssi_base.SSITestCase):
         return server
 
 
-class MoveWithVolumesTest(MoveWithVolumesBase):
+class ColdMigrationWithVolumesTest(MoveWithVolumesBase):
+    # Its own lab: after its detach and move, a new guest of the same
+    # userid at the first member could not attach a volume (seen on the
+    # lab; not understood yet).
 
     def test_cold_migration_is_refused_until_the_volume_is_detached(self):
         server, volume_id = self.boot_with_volume()
@@ -168,6 +174,9 @@ class MoveWithVolumesTest(MoveWithVolumesBase):
         server = self.wait_for_status(server, 'VERIFY_RESIZE')
         self.assert_managed_by(server, ssi_base.HOST2)
         self.delete_server(server)
+
+
+class MoveWithVolumesTest(MoveWithVolumesBase):
 
     def test_resize_to_the_other_member_is_refused(self):
         server, volume_id = self.boot_with_volume()
