@@ -25,6 +25,7 @@ import traceback
 
 from nova_zvm.bench import burst
 from nova_zvm.bench import client
+from nova_zvm.bench import cold_migration
 from nova_zvm.bench import cost
 from nova_zvm.bench import drivers
 from nova_zvm.bench import environment
@@ -43,7 +44,7 @@ LOG = logging.getLogger('nova_zvm.bench')
 
 SCENARIOS = ('lab_start', 'client', 'operations', 'burst', 'burst_overlap',
              'burst_slow_glance', 'power_sync', 'periodic', 'cost',
-             'volumes', 'interfaces', 'live_migration')
+             'volumes', 'interfaces', 'live_migration', 'cold_migration')
 # nova-zvm only: the in-tree driver sends nova no lifecycle events.
 SCENARIOS += ('events',)
 
@@ -98,6 +99,11 @@ def parse_args(argv):
                    help='cost workers per driver (default 1)')
     p.add_argument('--only', action='append', choices=SCENARIOS,
                    help='run only these figures (repeatable)')
+    p.add_argument('--update', action='store_true',
+                   help='put the figures of this run into the results '
+                        'already in --output-dir (replacing those of the '
+                        'scenarios run, keeping the others) instead of '
+                        'writing new ones; use with --only')
     p.add_argument('--driver', action='append', dest='drivers',
                    choices=(drivers.OURS, drivers.INTREE),
                    help='run only this driver (repeatable; default both)')
@@ -106,6 +112,11 @@ def parse_args(argv):
                         'that the harness works, not a measurement')
     p.add_argument('--verbose', action='store_true')
     args = p.parse_args(argv)
+    if args.update and not os.path.exists(
+            os.path.join(args.output_dir, 'results.json')):
+        p.error('--update: no results.json in %s to update (run without '
+                '--update first, or point --output-dir at one)'
+                % args.output_dir)
     if args.smoke:
         args.reps = args.burst_reps = args.cost_reps = 1
         args.client_calls = 10
@@ -295,6 +306,8 @@ def build_figures(results, args, latency=None):
                       r['rss']))
     if 'live_migration' in results:
         figs.extend(live_migration_figures(results['live_migration']))
+    if 'cold_migration' in results:
+        figs.extend(cold_migration.figures(results['cold_migration']))
     return figs
 
 
@@ -364,8 +377,10 @@ def run_scenarios(args, stack, env, results, errors):
     if not args.drivers or drivers.OURS in args.drivers:
         attempt('live_migration', lambda: live_migration.run(
             env, args.reps, args.profile))
+        attempt('cold_migration', lambda: cold_migration.run(
+            env, args.reps, args.profile))
 
-    if not set(wanted) - {'client', 'live_migration'}:
+    if not set(wanted) - {'client', 'live_migration', 'cold_migration'}:
         return
     lab_ours = labs.start_lab(stack, auth='token',
                               latency_profile=args.profile)
@@ -511,6 +526,9 @@ def main(argv=None):
             logging.getLogger(name).setLevel(logging.CRITICAL)
         LOG.setLevel(logging.WARNING)
     figures, meta = run(args)
+    if args.update:
+        figures, meta = report.merge(args.output_dir, figures, meta,
+                                     args.only or SCENARIOS)
     json_path, md_path = report.write(args.output_dir, figures, meta)
     print(report.markdown(figures, meta))
     print('wrote %s and %s' % (json_path, md_path))

@@ -76,6 +76,37 @@ def _driver(env, lab, member):
     return drivers.ours(info).build(env)
 
 
+def start_members(stack, env, profile):
+    """A two-member SSI lab and a nova-zvm driver per member.
+
+    :returns: (lab, driver of M1, driver of M2), stopped with ``stack``
+    """
+    lab = lab_fixture.LabFixture(
+        members=2, latency_profile=labs.profile_path(profile),
+        log_level='WARNING')
+    stack.enter_context(lab)
+    env.use_driver_dirs(drivers.OURS)
+    d1, d2 = _driver(env, lab, M1), _driver(env, lab, M2)
+    stack.callback(drivers.stop, d1)
+    stack.callback(drivers.stop, d2)
+    return lab, d1, d2
+
+
+def legs(d1, d2):
+    """There and back: (source, destination, (their nodes)) each way."""
+    return ((d1, d2, (M1, M2)), (d2, d1, (M2, M1)))
+
+
+def boot(env, driver, image):
+    """A running guest spawned by ``driver``: (instance, network_info)."""
+    instance = env.instance(image)
+    nw_info = environment.network_info(instance.id)
+    instance.info_cache = objects.InstanceInfoCache(network_info=nw_info)
+    driver.spawn(env.context, instance, env.image_meta(image), [],
+                 'bench-password', {}, network_info=nw_info)
+    return instance, nw_info
+
+
 def _migrate(env, source, dest, instance, nw_info, source_node, dest_node):
     """nova's calls for one live migration, in nova's order."""
     ctx = env.context
@@ -108,30 +139,17 @@ def run(env, reps, profile=None):
                     group='compute')
     log = CallLog()
     with contextlib.ExitStack() as stack:
-        lab = lab_fixture.LabFixture(
-            members=2, latency_profile=labs.profile_path(profile),
-            log_level='WARNING')
-        stack.enter_context(lab)
-        env.use_driver_dirs(drivers.OURS)
-        d1, d2 = _driver(env, lab, M1), _driver(env, lab, M2)
-        stack.callback(drivers.stop, d1)
-        stack.callback(drivers.stop, d2)
+        lab, d1, d2 = start_members(stack, env, profile)
         image = env.new_image()
         for _rep in range(reps):
-            instance = env.instance(image)
-            nw_info = environment.network_info(instance.id)
-            instance.info_cache = objects.InstanceInfoCache(
-                network_info=nw_info)
-            d1.spawn(env.context, instance, env.image_meta(image), [],
-                     'bench-password', {}, network_info=nw_info)
+            instance, nw_info = boot(env, d1, image)
             # The cluster-wide vswitch authorization the SSI guide asks
             # for: the operator's, not measured.
             lab.zvm.set_member(M2, grants={environment.VSWITCH: [
                 instance.name.upper()]})
             holder = d1
             try:
-                for source, dest, nodes in ((d1, d2, (M1, M2)),
-                                            (d2, d1, (M2, M1))):
+                for source, dest, nodes in legs(d1, d2):
                     with log.recording():
                         started = time.perf_counter()
                         _migrate(env, source, dest, instance, nw_info,

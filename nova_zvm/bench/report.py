@@ -172,6 +172,12 @@ def markdown(figures, meta):
                  '%(burst_reps)s; figures are medians).' % dict(
                      {'source': None, 'burst_reps': meta.get('reps')},
                      **meta))
+    for update in meta.get('updates') or []:
+        text = ('Updated %s UTC (nova-zvm at %s, profile %s, repetitions '
+                '%s): %s.' % (update.get('started'), update.get('source'),
+                              update.get('profile'), update.get('reps'),
+                              ', '.join(update.get('figures') or [])))
+        lines += ['', text]
     lines.append('')
     for note in meta.get('notes', []):
         lines.append('* ' + note)
@@ -236,3 +242,67 @@ def write(output_dir, figures, meta):
     with open(md_path, 'w') as f:
         f.write(markdown(figures, meta))
     return json_path, md_path
+
+
+class StoredFigure(object):
+    """A figure read back from results.json, as it was written.
+
+    What an ``--update`` run keeps of the figures it did not measure: their
+    values, ratios and verdicts as the earlier run computed them.
+    """
+
+    def __init__(self, data):
+        self.data = data
+        self.key = data['key']
+        self.title = data['title']
+        self.unit = data['unit']
+        self.ours = data.get('ours')
+        self.intree = data.get('intree')
+        self.note = data.get('note')
+        self.detail = data.get('rest_calls')
+        self.samples = data.get('samples') or {}
+        self.floor = data.get('floor') or {}
+        self.ratio = data.get('ratio')
+        self.met = data.get('met')
+        self.floor_met = data.get('floor_met')
+        self.target = (Target(None, None, text=data['target'])
+                       if data.get('target') else None)
+
+    def over_floor(self, driver):
+        return (self.data.get('over_floor') or {}).get(driver)
+
+    def to_dict(self):
+        return self.data
+
+
+def merge(output_dir, figures, meta, scenarios):
+    """Earlier results in ``output_dir`` with this run's figures in them.
+
+    Figures of ``scenarios`` (keys ``<scenario>.*``) and those with a key
+    this run measured are replaced (in place; new ones are added at the
+    end); the rest stay as the earlier run wrote them. The earlier run's
+    meta stays the document's; this run is listed in its ``updates``.
+
+    :returns: (figures, meta) to write
+    """
+    with open(os.path.join(output_dir, 'results.json')) as f:
+        document = json.load(f)
+    new = {f.key: f for f in figures}
+    prefixes = tuple(s + '.' for s in scenarios)
+    merged = []
+    for data in document.get('figures', []):
+        key = data['key']
+        if key in new:
+            merged.append(new.pop(key))
+        elif not key.startswith(prefixes):
+            merged.append(StoredFigure(data))
+    merged.extend(f for f in figures if f.key in new)
+    old = document.get('meta', {})
+    update = {k: meta.get(k) for k in ('started', 'source', 'profile',
+                                       'reps', 'command', 'duration_s')}
+    update['figures'] = sorted(f.key for f in figures)
+    old.setdefault('updates', []).append(update)
+    old['errors'] = (old.get('errors') or []) + (meta.get('errors') or [])
+    old['notes'] = (old.get('notes') or []) + [
+        n for n in meta.get('notes') or [] if n not in old.get('notes', [])]
+    return merged, old

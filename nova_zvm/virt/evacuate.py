@@ -20,9 +20,15 @@ spawn. When the failed member's nova-compute comes back, nova destroys
 the evacuated instance there with ``destroy_disks=False`` (the shared
 storage check says the directory is shared): that member only forgets
 the guest, see ``migration.release``.
+
+A guest with volumes is refused in :func:`instance_on_disk`, the first
+driver call of nova's evacuate, before the network or the volumes move:
+its directory entry dedicates the failed member's FCP devices.
 """
 
 from nova.compute import task_states
+from nova import context as nova_context
+from nova import exception as nova_exception
 from oslo_log import log as logging
 
 from nova_zvm import exception as zvm_exception
@@ -38,6 +44,9 @@ def instance_on_disk(client, instance):
 
     Only inside an SSI cluster: a single system's directory is its own,
     so a guest of another system is never on this one's disks.
+
+    :raises InstanceFaultRollback: the guest has volumes (nova then keeps
+        the server as it was and records the reason as its fault)
     """
     name, _members = ssi.cluster(client)
     if not name:
@@ -50,7 +59,19 @@ def instance_on_disk(client, instance):
                  '%(err)s', {'user': userid, 'ssi': name, 'err': err},
                  instance=instance)
         return False
-    return bool((entry or {}).get('user_direct'))
+    if not (entry or {}).get('user_direct'):
+        return False
+    _check_no_volumes(instance)
+    return True
+
+
+def _check_no_volumes(instance):
+    try:
+        migration.check_no_volumes(nova_context.get_admin_context(),
+                                   instance, instance.node)
+    except nova_exception.MigrationPreCheckError as err:
+        LOG.error('Evacuation refused: %s', err, instance=instance)
+        raise nova_exception.InstanceFaultRollback(inner_exception=err)
 
 
 def recreate(client, power, context, instance, image_meta, bdms,

@@ -33,7 +33,10 @@ That is two halves, run by two hosts:
     host's member with a NIC** - unless the connector's database already
     holds it (a guest that left this connector by ``VMRELOCATE MOVE`` is
     kept there marked "migrated": registering it again only clears that
-    mark, with no z/VM call). When :func:`adopt` raises, this connector
+    mark, with no z/VM call). A logged-off guest (``logged_off=True``: a
+    cold move or an evacuation) is recorded without its NICs, which is
+    all it needs to be started at this member. When :func:`adopt` raises,
+    this connector
     holds no new record of the guest (what it registered is undone) and
     no ownership record was left behind.
 
@@ -48,7 +51,9 @@ from nova import objects
 from oslo_log import log as logging
 
 from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import network
 from nova_zvm.virt import ownership
+from nova_zvm.virt import teardown
 from nova_zvm.virt import userid as zvm_userid
 from nova_zvm.virt import validate
 
@@ -59,18 +64,25 @@ LOG = logging.getLogger(__name__)
 NET_SET = '1'
 
 
-def release(client, instance, power=None, owners=None):
+def release(client, instance, power=None, owners=None, network_info=None):
     """Stop managing ``instance``'s guest from this host (see module doc).
 
     :param client: this host's ZVMClient
     :param power: this driver's PowerOps, whose cache and pause marker of
         the guest are dropped
     :param owners: the OwnerRegistry (default: this host's)
+    :param network_info: the instance's VIFs, for a guest that leaves this
+        member stopped (a cold move): the grants on this member's vswitches
+        are revoked first. A live migration passes none: the relocated
+        guest still uses them until the connector forgets it.
     :raises ZVMConnectorError: the connector could not forget the guest;
         the ownership record and caches are then kept, so a retry finds
         everything as it was
     """
     userid = zvm_userid.for_instance(instance)
+    if network_info is not None:
+        teardown.revoke_grants(client, userid,
+                               network.vswitches_of(network_info))
     try:
         client.guest_deregister(userid)
     except zvm_exception.NotFound:
@@ -83,7 +95,8 @@ def release(client, instance, power=None, owners=None):
              'longer manage it', userid, instance=instance)
 
 
-def adopt(client, instance, os_version, network_info=None, owners=None):
+def adopt(client, instance, os_version, network_info=None, owners=None,
+          logged_off=False):
     """Manage ``instance``'s guest from this host (see module doc).
 
     :param client: this host's ZVMClient
@@ -92,22 +105,48 @@ def adopt(client, instance, os_version, network_info=None, owners=None):
     :param network_info: the instance's VIFs: their MACs tie the guest's
         NICs to neutron's ports in the connector's database
     :param owners: the OwnerRegistry (default: this host's)
+    :param logged_off: the guest is logged off (a cold move, a revert, an
+        evacuation). ``register_vm`` (1.6.3) records the guest, then reads
+        its NICs from the running guest and fails (rs 5, "No NIC found")
+        with the guest recorded: for a logged-off guest that record is all
+        it needs to be started here, so that failure is accepted. A guest
+        this connector lists already is not registered again.
     :raises ZVMConnectorError: the connector refused (e.g. the guest is not
         logged on at this member); nothing of the adoption is left
     """
     userid = zvm_userid.for_instance(instance)
     owners = owners or ownership.OwnerRegistry()
+    register = not (logged_off and _listed(client, userid))
     try:
-        client.guest_register(userid, os_version, NET_SET,
-                              port_macs=port_macs(network_info))
+        if register:
+            _register(client, instance, userid, os_version, network_info,
+                      logged_off)
         owners.set(userid, instance.uuid)
     except Exception:
         # zvmsdk 1.6.3 adds the guest to its database before it reads the
         # NICs, and keeps it there when that fails.
-        _undo_register(client, instance, userid)
+        if register:
+            _undo_register(client, instance, userid)
         raise
     LOG.info('Adopted guest %s: this host and its z/VM Cloud Connector '
              'manage it now', userid, instance=instance)
+
+
+def _listed(client, userid):
+    return userid in {u.upper() for u in client.guest_list() or []}
+
+
+def _register(client, instance, userid, os_version, network_info,
+              logged_off):
+    try:
+        client.guest_register(userid, os_version, NET_SET,
+                              port_macs=port_macs(network_info))
+    except zvm_exception.ZVMConnectorError as err:
+        if not (logged_off and _listed(client, userid)):
+            raise
+        LOG.info('Guest %(user)s registered without its NICs (it is '
+                 'logged off): %(err)s', {'user': userid, 'err': err},
+                 instance=instance)
 
 
 def os_version_of(instance):
@@ -139,6 +178,8 @@ def port_macs(network_info):
 def _undo_register(client, instance, userid):
     try:
         client.guest_deregister(userid)
+    except zvm_exception.NotFound:
+        pass
     except zvm_exception.ZVMConnectorError as err:
         LOG.error('Could not undo the registration of guest %(user)s at '
                   'this host\'s z/VM Cloud Connector: %(err)s. Deregister it '

@@ -37,13 +37,11 @@ from nova import objects
 from oslo_log import log as logging
 from oslo_serialization import jsonutils
 
-from nova_zvm import exception as zvm_exception
+from nova_zvm.virt import handover
 from nova_zvm.virt import logoff
 from nova_zvm.virt import network
-from nova_zvm.virt import ownership
 from nova_zvm.virt import resize
 from nova_zvm.virt import ssi
-from nova_zvm.virt import teardown
 from nova_zvm.virt import userid as zvm_userid
 from nova_zvm.virt import validate
 
@@ -92,76 +90,55 @@ def check_same_ssi(client, source_node, dest_node):
             % {'dest': dest_node, 'state': members[dest]})
 
 
-# Handing a guest over between members' connectors ---------------------------
+def check_no_volumes(context, instance, source_node):
+    """Refuse to move a guest with volumes to another member.
+
+    Its FCP devices are the source member's, dedicated in the guest's
+    shared directory entry; this driver does not re-dedicate the
+    destination's. Checked before the guest is touched.
+    """
+    volumes = [bdm.volume_id for bdm in
+               objects.BlockDeviceMappingList.get_by_instance_uuid(
+                   context, instance.uuid) if bdm.is_volume]
+    if volumes:
+        raise nova_exception.MigrationPreCheckError(reason=_(
+            'guest %(user)s has volumes attached (%(vols)s): their FCP '
+            'devices are dedicated to it at z/VM system %(src)s and this '
+            'driver does not move them to another member. Detach the '
+            'volumes first, then move the server (a resize on the same '
+            'host keeps them; a server booted from a volume cannot move '
+            'to another member).')
+            % {'user': zvm_userid.for_instance(instance),
+               'vols': ', '.join(sorted(volumes)), 'src': source_node})
+
+
+# Handing a stopped guest over between members (see handover) -------------
 
 def release(client, power, instance, network_info):
     """This member's connector and records forget the (stopped) guest.
 
     The directory entry and disks stay: they are the guest, and another
-    member's connector has it, or will adopt it.
+    member's connector has it, or will adopt it. Its grants on this
+    member's vswitches go with it.
     """
-    userid = zvm_userid.for_instance(instance)
-    teardown.revoke_grants(client, userid,
-                           network.vswitches_of(network_info or []))
-    try:
-        client.guest_deregister(userid)
-    except zvm_exception.NotFound:
-        LOG.debug('Guest %s was not registered here', userid)
-    ownership.OwnerRegistry().discard(userid, instance.uuid)
-    power.forget(instance, gone=True)
-    LOG.info('Released guest %s at this member', userid, instance=instance)
+    handover.release(client, instance, power=power,
+                     network_info=network_info or [])
 
 
 def adopt(client, power, instance, image_meta, network_info):
-    """This member's connector manages the guest from now on.
+    """This member's connector manages the logged-off guest from now on.
 
-    ``register_vm`` is database only; the vswitch grants are this
-    member's own.
+    The vswitch grants are this member's own: given here, before the
+    guest is started at this member.
     """
+    handover.adopt(client, instance,
+                   validate.connector_os_version(image_meta), network_info,
+                   logged_off=True)
     userid = zvm_userid.for_instance(instance)
-    if not _listed(client, userid):
-        _register(client, instance, userid,
-                  validate.connector_os_version(image_meta), network_info)
-    ownership.OwnerRegistry().set(userid, instance.uuid)
     nics = network.plan_nics(network_info or [])
     for vswitch, vlan in sorted(network.grants_needed(nics).items()):
         network.grant(client, userid, vswitch, vlan)
     power.forget(instance)
-    LOG.info('Adopted guest %s at this member', userid, instance=instance)
-
-
-def _listed(client, userid):
-    return userid in {u.upper() for u in client.guest_list() or []}
-
-
-def _register(client, instance, userid, os_version, network_info):
-    """register_vm, for a guest that is logged off too.
-
-    The connector (1.6.3) records the guest, then reads its NICs from the
-    running guest (Virtual_Network_Adapter_Query_Extended) to record them
-    too: for a logged-off guest that read finds none and the call fails
-    (rs 5, "No NIC found") with the guest recorded already. That is all
-    a stopped guest needs to be started here; its grants are revoked from
-    the instance's network info when it is deleted.
-    """
-    try:
-        client.guest_register(userid, 'os_version=%s' % os_version, '1',
-                              port_macs=_port_macs(network_info))
-    except zvm_exception.ZVMConnectorError as err:
-        if not _listed(client, userid):
-            raise
-        LOG.info('Guest %(user)s registered without its NICs (it is '
-                 'logged off): %(err)s', {'user': userid, 'err': err},
-                 instance=instance)
-
-
-def _port_macs(network_info):
-    """``{last 6 MAC digits: port id}``, how register_vm matches NICs."""
-    macs = {}
-    for vif in network_info or []:
-        if vif.get('address'):
-            macs[vif['address'].replace(':', '')[6:].upper()] = vif['id']
-    return macs or None
 
 
 # nova's steps --------------------------------------------------------------
@@ -186,6 +163,7 @@ def migrate_disk_and_power_off(client, power, context, instance, flavor,
     resize.check(client, instance, flavor)
     if _moves(migration):
         check_same_ssi(client, migration.source_node, migration.dest_node)
+        check_no_volumes(context, instance, migration.source_node)
     power.power_off(instance, timeout=timeout, retry_interval=retry_interval)
     if _moves(migration):
         release(client, power, instance, network_info)

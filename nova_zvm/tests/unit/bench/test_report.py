@@ -104,6 +104,56 @@ class WriteTest(testtools.TestCase):
         self.assertEqual('0.01x', rows[2][7])
         self.assertEqual('', rows[2][3])
 
+    def test_update_replaces_the_rows_of_the_scenarios_run(self):
+        out = self.useFixture(fixtures.TempDir()).path
+        first = [
+            report.from_samples('burst.wall', 'burst: wall time', 's',
+                                {'ours': [10.0], 'intree': [40.0]},
+                                target=report.Target('<=', 0.5),
+                                floor={'ours': 8.0, 'intree': 20.0}),
+            report.from_samples('cold_migration.gone', 'old row', 's',
+                                {'ours': [1.0]}),
+            report.from_samples('cold_migration.ssi_wall', 'cold: wall',
+                                's', {'ours': [9.0]}),
+        ]
+        report.write(out, first, {'started': 'full run', 'host': 'h',
+                                  'cpus': 2, 'reps': 5,
+                                  'notes': ['a note'], 'errors': []})
+        again = [
+            report.from_samples('cold_migration.ssi_wall', 'cold: wall',
+                                's', {'ours': [3.0]}),
+            report.from_samples('cold_migration.redeploy_wall',
+                                'redeploy: wall', 's', {'ours': [12.0]}),
+        ]
+        meta = {'started': 'update', 'source': 'abc', 'reps': 3,
+                'notes': ['a note', 'new note'], 'errors': []}
+
+        figures, merged = report.merge(out, again, meta, ['cold_migration'])
+        report.write(out, figures, merged)
+
+        with open(os.path.join(out, 'results.json')) as f:
+            document = json.load(f)
+        rows = {f['key']: f for f in document['figures']}
+        # The burst row is kept as it was, verdicts and floors included.
+        self.assertEqual(['burst.wall', 'cold_migration.ssi_wall',
+                          'cold_migration.redeploy_wall'],
+                         [f['key'] for f in document['figures']])
+        self.assertTrue(rows['burst.wall']['met'])
+        self.assertEqual({'ours': 1.25, 'intree': 2.0},
+                         rows['burst.wall']['over_floor'])
+        self.assertEqual(3.0, rows['cold_migration.ssi_wall']['ours'])
+        self.assertEqual('full run', document['meta']['started'])
+        self.assertEqual(['a note', 'new note'], document['meta']['notes'])
+        [update] = document['meta']['updates']
+        self.assertEqual(('update', 'abc'),
+                         (update['started'], update['source']))
+        with open(os.path.join(out, 'results.md')) as f:
+            table = f.read()
+        self.assertIn('| burst: wall time | s | 10.0 | 8.00 | 1.25x | 40.0 | '
+                      '2.00x | 0.25x | ratio <= 0.500 | yes |', table)
+        self.assertIn('| cold: wall | s | 3.00 |', table)
+        self.assertIn('Updated update UTC (nova-zvm at abc', table)
+
 
 class PatternTest(testtools.TestCase):
 

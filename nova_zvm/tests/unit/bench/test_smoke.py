@@ -79,6 +79,20 @@ class BenchSmokeTest(testtools.TestCase):
             self.assertGreater(f['ours'], 0, key)
             self.assertIsNone(f['intree'], key)
 
+        # Cold migration in an SSI against capture and redeploy: both
+        # nova-zvm's, both measured; only the redeploy copies the disk.
+        for key in ('cold_migration.ssi_wall', 'cold_migration.ssi_calls',
+                    'cold_migration.redeploy_wall',
+                    'cold_migration.redeploy_calls'):
+            self.assertGreater(self.figure(key)['ours'], 0, key)
+        ssi = self.figure('cold_migration.ssi_calls')['rest_calls']['ours']
+        redeploy = self.figure(
+            'cold_migration.redeploy_calls')['rest_calls']['ours']
+        self.assertIn('guest_register', ssi)
+        for copying in ('guest_capture', 'guest_deploy'):
+            self.assertNotIn(copying, ssi)
+            self.assertIn(copying, redeploy)
+
         # The in-tree driver's call pattern is known: one guest_list, then
         # one power-state query per guest; three host_get_info per cycle;
         # zvmconnector's RESTClient asks for a token before every call.

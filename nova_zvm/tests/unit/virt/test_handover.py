@@ -15,6 +15,7 @@
 import os
 
 from nova import objects
+from oslo_config import fixture as config_fixture
 from oslo_utils.fixture import uuidsentinel as uuids
 import testtools
 
@@ -110,6 +111,43 @@ class HandoverTestCase(ssi_base.SSITestCase):
         handover.adopt(self.clients[M2], inst, 'rhel8.6', nw_info,
                        owners=self.owners[M2])
         self.assertEqual([M2], self.managed_at(inst))
+
+    def test_logged_off_guest_moves_without_a_relocation(self):
+        # A cold move: stopped at member 1, adopted at member 2 although
+        # register_vm cannot read the NICs of a guest that is not logged on.
+        inst, nw_info = self.running_guest()
+        self.clients[M1].guest_stop(self.userid(inst))
+        handover.release(self.clients[M1], inst, owners=self.owners[M1],
+                         network_info=[])
+        handover.adopt(self.clients[M2], inst, 'rhel8.6', nw_info,
+                       owners=self.owners[M2], logged_off=True)
+        self.assertEqual([M2], self.managed_at(inst))
+        self.assertEqual([M2], self.owned_at(inst))
+        # Adopting again where it is managed already changes nothing.
+        handover.adopt(self.clients[M2], inst, 'rhel8.6', nw_info,
+                       owners=self.owners[M2], logged_off=True)
+        self.assertEqual([M2], self.managed_at(inst))
+        self.clients[M2].guest_start(self.userid(inst))
+        self.assertEqual([M2], self.where(inst))
+
+    def test_release_of_a_stopped_guest_revokes_its_grants(self):
+        inst, _nw = self.running_guest()
+        userid = self.userid(inst)
+        self.clients[M1].guest_stop(userid)
+        self.useFixture(config_fixture.Config(ssi_base.CONF)).config(
+            vswitch_mappings={'physnet1': ssi_base.VSWITCH}, group='zvm')
+        vif = {'id': uuids.port, 'address': 'fa:16:3e:00:00:01',
+               'details': {}, 'network': {
+                   'meta': {'physical_network': 'physnet1'}}}
+        handover.release(self.clients[M1], inst, owners=self.owners[M1],
+                         network_info=[vif])
+        self.assertEqual([], self.managed_at(inst))
+        grants = self.lab.zvm.member(M1)['vswitches'][ssi_base.VSWITCH][
+            'grants']
+        self.assertNotIn(userid, grants)
+        # The other member's grant is not this release's business.
+        self.assertIn(userid, self.lab.zvm.member(M2)['vswitches'][
+            ssi_base.VSWITCH]['grants'])
 
 
 class PortMacsTestCase(testtools.TestCase):

@@ -12,6 +12,7 @@
 
 """The migration and evacuate modules on a single system and an SSI lab."""
 
+import fixtures
 from nova import exception as nova_exception
 from nova import objects
 from oslo_utils import timeutils
@@ -145,9 +146,41 @@ class SSITestCase(driver_base.DriverTestCase):
         self.addCleanup(other.close)
         return other
 
+    def bdms(self, *volume_ids):
+        """The instance's block device mappings (nova's database)."""
+        found = objects.BlockDeviceMappingList(objects=[
+            objects.BlockDeviceMapping(source_type='volume',
+                                       destination_type='volume',
+                                       volume_id=v) for v in volume_ids])
+        self.useFixture(fixtures.MockPatch(
+            'nova.objects.BlockDeviceMappingList.get_by_instance_uuid',
+            return_value=found))
+
+    def test_guest_with_volumes_is_not_evacuated(self):
+        inst = self.guest('off')
+        self.bdms('vol-1')
+        err = self.assertRaises(nova_exception.InstanceFaultRollback,
+                                evacuate.instance_on_disk,
+                                self.second_member(), inst)
+        self.assertIn('vol-1', str(err.inner_exception))
+        self.assertIn('Detach the volumes first', str(err.inner_exception))
+        # Nothing changed: the first member still manages the guest.
+        self.assertIn(self.userid(inst), self.client.guest_list())
+
+    def test_guest_with_volumes_is_not_moved(self):
+        inst = self.guest('on')
+        self.bdms('vol-1', 'vol-2')
+        err = self.assertRaises(nova_exception.MigrationPreCheckError,
+                                migration.check_no_volumes, self.context,
+                                inst, 'ZVMLAB01')
+        self.assertIn('(vol-1, vol-2)', str(err))
+        self.bdms()
+        migration.check_no_volumes(self.context, inst, 'ZVMLAB01')
+
     def test_guest_of_a_member_is_on_disk_at_the_other(self):
         inst = self.guest('off')
         other = self.second_member()
+        self.bdms()
         self.assertNotIn(self.userid(inst), other.guest_list())
         self.assertTrue(evacuate.instance_on_disk(other, inst))
         self.assertFalse(evacuate.instance_on_disk(other, self.instance()))
