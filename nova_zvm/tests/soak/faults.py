@@ -51,6 +51,9 @@ class FaultInjector(object):
         self._relay_down = False
         self._spike_until = 0
         self.counts = {}
+        # Names of the servers that were building on a compute host when
+        # the soak restarted it (see invariants.cause_of).
+        self.building_at_restart = set()
 
     def baseline(self):
         self.lab.zvm.clear_faults()
@@ -113,15 +116,26 @@ class FaultInjector(object):
         # an ACTIVE server ("paused unexpectedly"). That is nova's policy,
         # the same for every driver; any other operation may be cut.
         waited = self._wait_for_no_task(PAUSE_TASKS, PAUSE_WAIT)
+        host = self.test.compute.host
+        # Nova's start-up sets what was building there to ERROR without a
+        # fault, and the old service's build then fails to save its state
+        # (nova's _init_instance): remember whose builds this cuts. A
+        # server not yet on a host may get this one before the restart.
+        building = sorted(
+            s['name'] for s in self.test.api.get_servers()
+            if s['status'] == 'BUILD' and
+            s.get('OS-EXT-SRV-ATTR:host') in (host, None))
+        self.building_at_restart.update(building)
         # Nova's helper: stop the service, start a new one on the same host
         # with a new driver (nothing kept in memory). What the old service
         # had under way goes on in its threads, as it would in a process
         # that is being stopped.
         self.test.compute = self.test.restart_compute_service(
             self.test.compute, keep_hypervisor_state=False)
-        return 'nova-compute restarted' + (
+        return 'nova-compute restarted%s%s' % (
             ' (after %.1fs for a pause to end)' % waited
-            if waited > 0.5 else '')
+            if waited > 0.5 else '',
+            ' while building %s' % ', '.join(building) if building else '')
 
     def _wait_for_no_task(self, tasks, timeout):
         """Seconds waited until no server has one of ``tasks`` (bounded)."""

@@ -29,10 +29,28 @@ from nova.tests.functional.api import client as api_client
 STEADY = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'ERROR')
 # How many empty slots one boot step fills, each with its own image.
 BOOT_BATCH = 3
+# How many times the soak deletes a server again whose delete failed
+# (it went to ERROR), one try per later step, before it leaves it to the
+# settling at the end; as an operator would, so that failed deletes do not
+# pile up while the run goes on.
+DELETE_RETRIES = 3
+# Nova's answer when a project's quota is the limit. The soak's project
+# has no limits (runner.SoakTest.setUp): meeting one is a harness bug.
+QUOTA = 'Quota exceeded'
 
 
 class SoakFailure(AssertionError):
     """The soak found a broken invariant or a stuck server."""
+
+
+class QuotaExceeded(SoakFailure):
+    """Nova refused or failed a server over quota: the harness is wrong."""
+
+    def __init__(self, what):
+        super().__init__(
+            'harness bug: %s: the soak\'s project must have no quota limit '
+            '(runner.SoakTest.setUp sets them), so quota can never be what '
+            'fails a server' % what)
 
 
 class OperationLog(object):
@@ -85,10 +103,13 @@ class Operations(object):
         self.flavors = list(flavors)
         self.wait_timeout = wait_timeout
         self.deleted = []
+        # Deleted servers not yet gone: {id: tries left to delete again}.
+        self.deleting = {}
         self.errors = []
         self.counts = {}
 
     def run(self, step):
+        self.retry_deletes(step)
         server = self._wait_idle(step.slot)
         if server is None:
             return self._boot(step)
@@ -173,6 +194,9 @@ class Operations(object):
             try:
                 server = self.api.post_server({'server': body})
             except api_client.OpenStackApiException as err:
+                if QUOTA in str(err):
+                    raise QuotaExceeded('nova refused to boot %s: %s' % (
+                        name, err))
                 # A snapshot that failed (its image deleted) or is still
                 # being uploaded cannot be booted yet: nova says so.
                 booted.append('%s from %s refused by nova: %s' % (
@@ -209,14 +233,49 @@ class Operations(object):
     def _delete(self, step, server):
         self.api.delete_server(server['id'])
         self.deleted.append(server['id'])
+        self.deleting[server['id']] = DELETE_RETRIES
         self.slots[step.slot] = None
         self._count('delete')
         self.log.record(step, server['name'], 'delete (was %s)' %
                         server['status'])
 
-    def _delete_failed(self, step, server):
+    def retry_deletes(self, step):
+        """Delete again the deleted servers that went to ERROR (bounded).
+
+        One look at each server still being deleted, no waiting: gone ones
+        are forgotten, ones nova still works on are left for the next step.
+        """
+        for server_id, tries in list(self.deleting.items()):
+            try:
+                server = self.api.get_server(server_id)
+            except api_client.OpenStackApiNotFoundException:
+                del self.deleting[server_id]
+                continue
+            if (server['status'] != 'ERROR' or
+                    server['OS-EXT-STS:task_state']):
+                continue
+            fault = self.note_error(server)
+            if not tries:
+                # The settling at the end deletes it once more.
+                del self.deleting[server_id]
+                continue
+            self.deleting[server_id] = tries - 1
+            self.api.delete_server(server_id)
+            self._count('delete-again')
+            self.log.record(step, server['name'],
+                            'delete again (delete failed: %s)' % fault)
+
+    def note_error(self, server):
+        """Record a server's ERROR and its fault; the fault's message."""
         fault = server.get('fault', {}).get('message', '')
+        if QUOTA in fault:
+            raise QuotaExceeded('%s went to ERROR: %s' % (server['name'],
+                                                          fault))
         self.errors.append((server['name'], fault))
+        return fault
+
+    def _delete_failed(self, step, server):
+        fault = self.note_error(server)
         self.log.record(step, server['name'], 'ERROR, fault: %s' % fault)
         self._delete(step, server)
 
