@@ -25,8 +25,12 @@ import time
 from nova import context as nova_context
 from nova.tests.functional.api import client as api_client
 
-# Steady states a server waits in between operations.
-STEADY = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'ERROR')
+from nova_zvm.tests.functional import ssi_base
+
+# Steady states a server waits in between operations (a migration or
+# resize waits in VERIFY_RESIZE for the slot's next turn to confirm or
+# revert it).
+STEADY = ('ACTIVE', 'SHUTOFF', 'PAUSED', 'ERROR', 'VERIFY_RESIZE')
 # How many empty slots one boot step fills, each with its own image.
 BOOT_BATCH = 3
 # How many times the soak deletes a server again whose delete failed
@@ -93,8 +97,12 @@ class Operations(object):
     :param wait_timeout: seconds a server may take to finish an operation
     """
 
-    def __init__(self, test, log, slots, images, flavors, wait_timeout):
+    def __init__(self, test, log, slots, images, flavors, wait_timeout,
+                 authorize=None):
         self.test = test
+        # authorize(server, host): the operator's vswitch authorization of
+        # a guest at another SSI member, which a live migration needs.
+        self.authorize = authorize
         self.api = test.api
         self.log = log
         self.slots = [None] * slots
@@ -105,6 +113,9 @@ class Operations(object):
         self.deleted = []
         # Deleted servers not yet gone: {id: tries left to delete again}.
         self.deleting = {}
+        # {(member, USERID)}: members a guest was live-migrated away from
+        # (see invariants.Invariants._grants).
+        self.live_migrated_from = set()
         self.errors = []
         self.counts = {}
 
@@ -115,7 +126,15 @@ class Operations(object):
             return self._boot(step)
         if server['status'] == 'ERROR':
             return self._delete_failed(step, server)
-        action = self._action(step, server['status'])
+        if server['status'] == 'VERIFY_RESIZE':
+            return self._post(step, server, self.finish_resize(step.variant))
+        action = self._action(step, server['status'], self._resize_to(
+            server) if step.name == 'resize' else None)
+        if action is not None and 'os-migrateLive' in action:
+            self.authorize(server, self.other_host(server))
+            self.live_migrated_from.add((
+                ssi_base.MEMBERS[server['OS-EXT-SRV-ATTR:host']],
+                server['OS-EXT-SRV-ATTR:instance_name'].upper()))
         if action is None:
             return self._delete(step, server)
         if action == 'periodic':
@@ -126,7 +145,29 @@ class Operations(object):
 
     # -- choosing -----------------------------------------------------------
     @staticmethod
-    def _action(step, status):
+    def finish_resize(variant):
+        """Confirm (variant < 0.5) or revert a migration or resize."""
+        return {'confirmResize': None} if variant < 0.5 else {
+            'revertResize': None}
+
+    def _resize_to(self, server):
+        """Another flavor the server can be resized to (same disks)."""
+        flavor = server['flavor']
+        for flavor_id in self.flavors:
+            other = self.test.api.get_flavor(flavor_id)
+            if ((other['disk'], other['OS-FLV-EXT-DATA:ephemeral']) ==
+                    (flavor['disk'], flavor['ephemeral']) and
+                    (other['vcpus'], other['ram']) !=
+                    (flavor['vcpus'], flavor['ram'])):
+                return flavor_id
+        return None
+
+    def other_host(self, server):
+        host = server['OS-EXT-SRV-ATTR:host']
+        return next(h for h in sorted(self.test.computes) if h != host)
+
+    @staticmethod
+    def _action(step, status, resize_to=None):
         """Nova's action for the step's operation and the server's state.
 
         None means delete.
@@ -137,6 +178,14 @@ class Operations(object):
             return None
         if name in ('periodic', 'snapshot'):
             return {'periodic': 'periodic', 'snapshot': 'createImage'}[name]
+        if name in ('migrate', 'resize') and status != 'PAUSED':
+            if name == 'resize' and resize_to:
+                return {'resize': {'flavorRef': resize_to}}
+            if status == 'ACTIVE' and not hard:
+                # The scheduler picks the other member.
+                return {'os-migrateLive': {'host': None,
+                                           'block_migration': 'auto'}}
+            return {'migrate': None}
         if status == 'ACTIVE':
             return {'reboot': {'reboot': {'type': 'HARD' if hard else
                                           'SOFT'}},
@@ -164,6 +213,8 @@ class Operations(object):
             return
         self._count(label if label != 'reboot' else
                     'reboot-' + action['reboot']['type'].lower())
+        if label in ('migrate', 'os-migrateLive', 'resize'):
+            label += ' from %s' % server['OS-EXT-SRV-ATTR:host']
         self.log.record(step, server['name'], '%s (was %s)' % (
             label, server['status']))
 
@@ -283,15 +334,15 @@ class Operations(object):
         # What nova-compute's periodic task runner does: an exception is
         # logged and the next task runs.
         ctxt = nova_context.get_admin_context()
-        manager = self.test.compute.manager
         results = []
-        for task in (manager.update_available_resource,
-                     manager._sync_power_states):
-            try:
-                task(ctxt)
-                results.append('ok')
-            except Exception as err:
-                results.append('%s' % type(err).__name__)
+        for host, compute in sorted(self.test.computes.items()):
+            for task in (compute.manager.update_available_resource,
+                         compute.manager._sync_power_states):
+                try:
+                    task(ctxt)
+                    results.append('%s ok' % host)
+                except Exception as err:
+                    results.append('%s %s' % (host, type(err).__name__))
         self._count('periodic')
         self.log.record(step, None, 'periodic tasks: %s' % ', '.join(
             results))
@@ -344,10 +395,19 @@ class Operations(object):
             time.sleep(0.25)
 
     def servers(self):
-        """The slots' servers (dicts from nova's API), settled."""
+        """The slots' servers (dicts from nova's API), settled.
+
+        A migration or resize waiting for its confirmation is confirmed.
+        """
         out = []
         for slot in range(len(self.slots)):
             server = self._wait_idle(slot)
+            if server is not None and server['status'] == 'VERIFY_RESIZE':
+                self.log.note('%s: confirm its resize (settling)' %
+                              server['name'])
+                self.api.post_server_action(server['id'],
+                                            {'confirmResize': None})
+                server = self._wait_idle(slot)
             if server is not None:
                 out.append(server)
         return out

@@ -28,6 +28,7 @@ from oslo_utils import uuidutils
 
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
+from nova_zvm.tests.functional import ssi_base
 from nova_zvm.tests.soak import cells
 from nova_zvm.tests.soak import faults
 from nova_zvm.tests.soak import invariants
@@ -43,8 +44,10 @@ ENV_SLOTS = 'NOVA_ZVM_SOAK_SLOTS'
 # Glance images the servers boot from (snapshots join them as they are
 # taken): several, so that boots import several images at once.
 BASE_IMAGES = 3
-# Flavors: (vCPUs, MB, root GB, ephemeral GB).
-FLAVORS = ((1, 512, 1, 0), (2, 1024, 2, 1))
+# Flavors: (vCPUs, MB, root GB, ephemeral GB). The last two have the same
+# disks: a server of one can be resized to the other (nova-zvm refuses
+# another root disk size).
+FLAVORS = ((1, 512, 1, 0), (2, 1024, 2, 1), (1, 768, 2, 1))
 # Seconds a server may take to finish one operation (a boot under a
 # latency spike and a connector outage included).
 WAIT_TIMEOUT = 180
@@ -82,19 +85,45 @@ class Parameters(object):
             self.seed, self.minutes, self.operations, self.slots)
 
 
-class SoakTest(base.ZVMTestCase):
-    """Servers driven at random through nova's API while faults happen."""
+class SoakTest(ssi_base.SSITestCase):
+    """Servers driven at random through nova's API while faults happen.
+
+    On the lab's two-member SSI cluster, one nova-compute per member
+    (ssi_base), so that servers move between them.
+    """
 
     # As in a real cloud: the API returns before nova-compute acts, and a
     # failure there reaches the server's state, not the request.
     CAST_AS_CALL = False
     WAIT_TIMEOUT = WAIT_TIMEOUT
 
-    def connector_url(self):
-        # The driver talks to the lab through a relay the soak can cut.
-        self.relay = self.useFixture(
-            zvm_fixtures.ConnectorRelay(self.lab.url))
-        return self.relay.url
+    def _configure_driver(self):
+        super()._configure_driver()
+        # Each compute's driver talks to its member's connector through a
+        # relay the soak can cut.
+        self.relays = {}
+        for host, member in ssi_base.MEMBERS.items():
+            relay = self.useFixture(zvm_fixtures.ConnectorRelay(
+                self.member_connector(member)['url']))
+            self.relays[host] = relay
+            self.per_compute.overrides[host]['zvm'][
+                'cloud_connector_url'] = relay.url
+        # A live migration's NICs move with the guest: nothing reports
+        # them plugged at the destination (see the SSI guide).
+        self.flags(live_migration_wait_for_vif_plug=False, group='compute')
+
+    def authorize(self, server, host):
+        """Authorize the guest on the vswitch at ``host``'s member.
+
+        What the SSI guide asks of the operator before a live migration
+        (an ESM profile, or SET VSWITCH GRANT on each member); the soak
+        does it for the one guest it moves and remembers it.
+        """
+        member = ssi_base.MEMBERS[host]
+        userid = base.userid_of(server)
+        self.lab.zvm.set_member(member, grants={
+            zvm_fixtures.VSWITCH: [userid]})
+        self.operator_grants.add((member, userid))
 
     def setUp(self):
         # Nova's cell database fixture (made in setUp) with a lock that
@@ -103,6 +132,7 @@ class SoakTest(base.ZVMTestCase):
                              cells.ReaderPreferringLock)
         patcher.start()
         self.addCleanup(patcher.stop)
+        self.operator_grants = set()
         super().setUp()
         # Several images imported at once; the image cache pass at the
         # end may remove any image nothing uses.
@@ -151,19 +181,22 @@ class Soak(object):
         self.test = test
         self.params = params
         self.log = operations.OperationLog()
-        self.injector = faults.FaultInjector(test, test.lab, test.relay,
+        self.injector = faults.FaultInjector(test, test.lab, test.relays,
                                              self.log)
         self.ops = operations.Operations(
             test, self.log, params.slots, test.images, test.flavors,
-            WAIT_TIMEOUT)
+            WAIT_TIMEOUT, authorize=test.authorize)
         self.invariants = invariants.Invariants(
-            test, test.lab, self.injector.building_at_restart)
+            test, test.lab, self.injector.building_at_restart,
+            test.operator_grants, self.ops.live_migrated_from)
+        test.addCleanup(self.invariants.close)
         self.figures = {}
 
     def run(self):
         test, params = self.test, self.params
         self.injector.baseline()
         state_before = test.lab.zvm.state()
+        members_before = test.lab.zvm.members()['members']
         resources_before = invariants.process_resources()
         started = time.monotonic()
         deadline = started + params.minutes * 60
@@ -193,7 +226,7 @@ class Soak(object):
             s['status'] for s in servers))
 
         self._delete_everything(servers)
-        problems += self.invariants.check_empty(state_before)
+        problems += self.invariants.check_empty(state_before, members_before)
         problems += self._leaks(resources_before)
         self.figures['seconds'] = time.monotonic() - started
         return problems
@@ -216,9 +249,10 @@ class Soak(object):
         # Nova-compute's periodic tasks, once everything is quiet: the
         # resource tracker and the power sync must agree with what is.
         ctxt = nova_context.get_admin_context()
-        manager = self.test.compute.manager
-        manager.update_available_resource(ctxt)
-        manager._sync_power_states(ctxt)
+        self.ops.servers()  # confirms what waits for it first
+        for _host, compute in sorted(self.test.computes.items()):
+            compute.manager.update_available_resource(ctxt)
+            compute.manager._sync_power_states(ctxt)
         return self.ops.servers()
 
     def _delete_everything(self, servers):
@@ -232,7 +266,8 @@ class Soak(object):
             except Exception:
                 pass  # the driver deleted a failed snapshot's image
         ctxt = nova_context.get_admin_context()
-        self.test.compute.manager._run_image_cache_manager_pass(ctxt)
+        for _host, compute in sorted(self.test.computes.items()):
+            compute.manager._run_image_cache_manager_pass(ctxt)
 
     def _leaks(self, before):
         after = invariants.process_resources()
@@ -240,7 +275,8 @@ class Soak(object):
                     'sockets'):
             self.figures[key] = (before[key], after[key])
         return invariants.leaks(before, after,
-                                base.CONF.zvm.connection_pool_size,
+                                base.CONF.zvm.connection_pool_size *
+                                len(self.test.computes),
                                 THREAD_SLACK, FD_SLACK)
 
     def report(self, problems):
@@ -250,6 +286,9 @@ class Soak(object):
                  'figures: %s' % self.figures,
                  'operations: %s' % counts,
                  'faults: %s' % self.injector.counts,
+                 'grants a live migration left at its source member '
+                 '(nova-zvm does not revoke them): %s' % sorted(
+                     self.invariants.left_by_live_migration),
                  'servers in ERROR on the way: %d' % len(self.ops.errors)]
         for name, fault in self.ops.errors:
             cause = invariants.cause_of(name, fault,

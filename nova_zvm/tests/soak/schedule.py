@@ -31,6 +31,10 @@ OPERATIONS = collections.OrderedDict([
     ('snapshot', 2),
     ('delete', 2),
     ('periodic', 1),    # nova-compute's periodic tasks, power sync
+    # Between the SSI members: live (an ACTIVE server, soft variant) or
+    # cold; confirmed or reverted on the slot's next turn.
+    ('migrate', 2),
+    ('resize', 1),      # to a flavor with the same disks (else migrate)
 ])
 
 # Faults, with their weights (faults.FaultInjector applies them).
