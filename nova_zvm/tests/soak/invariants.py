@@ -181,10 +181,12 @@ class Invariants(object):
         the soak made as an operator (for live migrations)
     :param live_migrated_from: ``{(member, USERID)}``: the members guests
         were live-migrated away from
+    :param attached_ports: ids of the ports the soak attached
     """
 
     def __init__(self, test, lab, building_at_restart=(),
-                 operator_grants=(), live_migrated_from=()):
+                 operator_grants=(), live_migrated_from=(),
+                 attached_ports=()):
         self.test = test
         self.lab = lab
         self.connectors = {
@@ -193,6 +195,8 @@ class Invariants(object):
         self.building_at_restart = building_at_restart
         self.operator_grants = operator_grants
         self.live_migrated_from = live_migrated_from
+        # Ports the soak attached (os-interface).
+        self.attached_ports = attached_ports
         # Grants accepted as left by a live migration, for the report.
         self.left_by_live_migration = set()
 
@@ -247,7 +251,7 @@ class Invariants(object):
                 problems.append('%s: guest has %s vCPUs %s MB, flavor %s/%s'
                                 % (name, guest['vcpus'], guest['memory_mb'],
                                    flavor['vcpus'], flavor['ram']))
-            problems += self._nics_of(name, base.userid_of(server), guest)
+            problems += self._nics_of(server, base.userid_of(server), guest)
             problems += self._managed_by(server, members, listed, owners)
         return problems
 
@@ -285,13 +289,31 @@ class Invariants(object):
         return {m: {g.upper() for g in c.guest_list()}
                 for m, c in self.connectors.items()}
 
-    @staticmethod
-    def _nics_of(name, userid, guest):
+    def _nics_of(self, server, userid, guest):
+        """One NIC per port of the server, each on the mapped vswitch.
+
+        The ports the soak attached (os-interface) carry their MACs in
+        the guest's directory entry.
+        """
+        name = server['name']
+        ports = self.test.api.get_port_interfaces(server['id'])
         nics = list(guest['nics'].values())
-        if len(nics) != 1 or nics[0]['vswitch'] != zvm_fixtures.VSWITCH:
-            return ['%s: guest %s has NICs %s, expected one on %s' % (
-                name, userid, guest['nics'], zvm_fixtures.VSWITCH)]
-        return []
+        problems = []
+        if (len(nics) != len(ports) or
+                {n['vswitch'] for n in nics} != {zvm_fixtures.VSWITCH}):
+            problems.append('%s: guest %s has NICs %s, expected %d on %s'
+                            % (name, userid, guest['nics'], len(ports),
+                               zvm_fixtures.VSWITCH))
+        macs = {(n.get('directory_mac') or n.get('mac') or '').upper()
+                for n in nics}
+        for port in ports:
+            if (port['port_id'] in self.attached_ports and
+                    port['mac_addr'].upper() not in macs):
+                problems.append('%s: port %s (MAC %s) attached, guest %s '
+                                'has MACs %s' % (name, port['port_id'],
+                                                 port['mac_addr'], userid,
+                                                 sorted(macs)))
+        return problems
 
     def nothing_unaccounted(self, servers, state, members):
         """No guest, disk, grant, record, image or file nova cannot name."""
@@ -313,6 +335,56 @@ class Invariants(object):
             problems += self._connector_images(host, member,
                                                captures_ok=True)
         problems += self._local_files(on_host)
+        problems += self._volumes(on_host, state)
+        return problems
+
+    def _volumes(self, on_host, state):
+        """FCPs, DEDICATE lines and LUN mappings are attached volumes'.
+
+        A guest has DEDICATE lines (one FCP per path) while its server has
+        volumes attached, and none without; an FCP attached to a running
+        guest at a member, or reserved or connected in that member's
+        connector, belongs to a server on that member's host with volumes;
+        the array maps only LUNs of attached volumes.
+        """
+        problems = []
+        volumes = {u: [v['volumeId'] for v in
+                       self.test.api.get_server_volumes(s['id'])]
+                   for u, s in on_host.items()}
+        for userid in sorted(state['guests']):
+            server = on_host.get(userid)
+            if server is None or server['status'] == 'ERROR':
+                continue
+            dedicated = self.lab.zvm.volumes(userid).get('dedicate') or []
+            if bool(dedicated) != bool(volumes.get(userid)):
+                problems.append('%s: guest %s has DEDICATE %s, volumes %s' % (
+                    server['name'], userid, dedicated,
+                    volumes.get(userid)))
+        for host, member in sorted(ssi_base.MEMBERS.items()):
+            here = {u for u, s in on_host.items()
+                    if s['OS-EXT-SRV-ATTR:host'] == host and volumes.get(u)}
+            for rdev, device in sorted(self.lab.zvm.fcps(member).items()):
+                owner = device.get('owner')
+                if owner and owner not in here:
+                    problems.append('FCP %s at %s attached to %s, which has '
+                                    'no volume there' % (rdev, member, owner))
+                usage = self.connectors[member].get_fcp_usage(rdev.lower())
+                userid, reserved, connections = (usage or [None, 0, 0])[:3]
+                if (reserved or connections) and (
+                        (userid or '').upper() not in here):
+                    problems.append(
+                        'FCP %s in the connector of %s: user %s, reserved '
+                        '%s, connections %s; no volume of a server there' % (
+                            rdev, member, userid, reserved, connections))
+        luns = {self.test.cinder._lun(self.test.cinder.luns[v]).lower()
+                for vols in volumes.values() for v in vols
+                if v in self.test.cinder.luns}
+        for initiator, mapped in sorted(
+                self.lab.zvm.storage()['mappings'].items()):
+            for key in mapped:
+                if key.rsplit('/', 1)[-1].lower() not in luns:
+                    problems.append('the array maps %s to %s, no attached '
+                                    'volume' % (key, initiator))
         return problems
 
     def _accepted_grant(self, member, userid):

@@ -116,6 +116,10 @@ class Operations(object):
         # {(member, USERID)}: members a guest was live-migrated away from
         # (see invariants.Invariants._grants).
         self.live_migrated_from = set()
+        # Ports the soak attached to servers (os-interface).
+        self.ports = set()
+        # Volumes the soak made (os-volume_attachments).
+        self.volumes = []
         self.errors = []
         self.counts = {}
 
@@ -141,6 +145,10 @@ class Operations(object):
             return self._periodic(step, server)
         if action == 'createImage':
             return self._snapshot(step, server)
+        if action == 'interface':
+            return self._interface(step, server)
+        if action == 'volume':
+            return self._volume(step, server)
         self._post(step, server, action)
 
     # -- choosing -----------------------------------------------------------
@@ -178,6 +186,14 @@ class Operations(object):
             return None
         if name in ('periodic', 'snapshot'):
             return {'periodic': 'periodic', 'snapshot': 'createImage'}[name]
+        if name == 'volume' and status != 'PAUSED':
+            return 'volume'
+        if name == 'interface' and status == 'SHUTOFF':
+            return 'interface'
+        if name == 'interface' and status == 'ACTIVE':
+            # Attach only to a stopped server (nova-zvm refuses a running
+            # one by design): stop it first, attach on a later turn.
+            return {'os-stop': None}
         if name in ('migrate', 'resize') and status != 'PAUSED':
             if name == 'resize' and resize_to:
                 return {'resize': {'flavorRef': resize_to}}
@@ -280,6 +296,70 @@ class Operations(object):
         self.snapshots.append(result['image_id'])
         self.log.record(step, server['name'], 'snapshot %s (was %s)' % (
             result['image_id'][:8], server['status']))
+
+    def _interface(self, step, server):
+        """Attach a new port, or detach one the soak attached (half)."""
+        ports = [i['port_id'] for i in
+                 self.api.get_port_interfaces(server['id'])]
+        attached = [p for p in ports if p in self.ports]
+        try:
+            if attached and step.variant < 0.5:
+                what = 'detach port %s' % attached[0][:8]
+                self.api.detach_interface(server['id'], attached[0])
+            else:
+                port = self.test.new_port()
+                what = 'attach port %s' % port['id'][:8]
+                self.ports.add(port['id'])
+                self.api.attach_interface(server['id'], {
+                    'interfaceAttachment': {'port_id': port['id']}})
+        except api_client.OpenStackApiException as err:
+            # An attach that failed (a fault) answers 500: the server
+            # stays as it was, which the invariants check.
+            self._count('interface-failed')
+            self.log.record(step, server['name'], '%s failed: %s' % (
+                what, _status(err)))
+            return
+        self._count(what.split()[0] + '-interface')
+        self.log.record(step, server['name'], '%s (was %s, %d ports)' % (
+            what, server['status'], len(ports)))
+
+    def _volume(self, step, server):
+        """Attach a new volume, or detach one attached (half the time)."""
+        attached = [v['volumeId'] for v in
+                    self.api.get_server_volumes(server['id'])]
+        try:
+            if attached and step.variant < 0.5:
+                what = 'detach volume %s' % attached[0][:8]
+                self.api.delete_server_volume(server['id'], attached[0])
+            else:
+                volume_id = self.test.new_volume()
+                what = 'attach volume %s' % volume_id[:8]
+                self.volumes.append(volume_id)
+                self.api.post_server_volume(server['id'], {
+                    'volumeAttachment': {'volumeId': volume_id}})
+        except api_client.OpenStackApiException as err:
+            self._count('volume-refused')
+            self.log.record(step, server['name'], '%s refused: %s' % (
+                what, _status(err)))
+            return
+        self._count(what.split()[0] + '-volume')
+        self.log.record(step, server['name'], '%s (was %s, %d attached)' % (
+            what, server['status'], len(attached)))
+
+    def wait_volumes(self):
+        """Wait until no volume is being attached or detached."""
+        deadline = time.monotonic() + self.wait_timeout
+        busy = ('attaching', 'detaching', 'reserved')
+        while True:
+            pending = [v for v in self.volumes
+                       if self.test.cinder.volumes.get(v, {}).get(
+                           'status') in busy]
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                raise SoakFailure('volumes %s still attaching or detaching '
+                                  'after %ss' % (pending, self.wait_timeout))
+            time.sleep(0.25)
 
     def _delete(self, step, server):
         self.api.delete_server(server['id'])

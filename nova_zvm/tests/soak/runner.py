@@ -27,6 +27,7 @@ from nova import context as nova_context
 from oslo_utils import uuidutils
 
 from nova_zvm.tests.functional import base
+from nova_zvm.tests.functional import cinder
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 from nova_zvm.tests.functional import ssi_base
 from nova_zvm.tests.soak import cells
@@ -56,6 +57,10 @@ WAIT_TIMEOUT = 180
 # those before it: timers and the relay's listener between two polls.
 THREAD_SLACK = 2
 FD_SLACK = 4
+# The FCP template volumes attach through, on every member's connector:
+# one device per path (the lab's two CHPIDs) for each guest with volumes.
+FCP_TEMPLATE = 'soak-vols'
+FCP_DEVICES = '1a00-1a07;1b00-1b07'
 # The project quotas the soak lifts (nova's API, os-quota-sets).
 UNLIMITED = ('instances', 'cores', 'ram')
 
@@ -108,9 +113,33 @@ class SoakTest(ssi_base.SSITestCase):
             self.relays[host] = relay
             self.per_compute.overrides[host]['zvm'][
                 'cloud_connector_url'] = relay.url
+        self.flags(fcp_template=FCP_TEMPLATE, group='zvm')
         # A live migration's NICs move with the guest: nothing reports
         # them plugged at the destination (see the SSI guide).
         self.flags(live_migration_wait_for_vif_plug=False, group='compute')
+
+    def new_port(self):
+        """A port on the physical network's flat network (os-interface).
+
+        With a MAC the guest's NIC can carry (z/VM's prefix 02:00:00 and
+        three bytes of its own; nova-zvm refuses others), one the soak
+        never used before.
+        """
+        port = self.neutron.create_port(
+            {'port': {'network_id': self.neutron.network_1['id']}})['port']
+        stored = self.neutron._ports[port['id']]
+        self._port_count += 1
+        stored['mac_address'] = '02:00:00:5a:%02x:%02x' % (
+            (self._port_count >> 8) & 0xff, self._port_count & 0xff)
+        stored['binding:vif_details'] = {
+            'physical_network': zvm_fixtures.PHYSNET}
+        return stored
+
+    def new_volume(self):
+        """A new 1 GB volume: a LUN of the lab's array, known to Cinder."""
+        self._luns += 1
+        return self.cinder.create_fc_volume(uuidutils.generate_uuid(),
+                                            self._luns)
 
     def authorize(self, server, host):
         """Authorize the guest on the vswitch at ``host``'s member.
@@ -133,6 +162,7 @@ class SoakTest(ssi_base.SSITestCase):
         patcher.start()
         self.addCleanup(patcher.stop)
         self.operator_grants = set()
+        self._port_count = 0
         super().setUp()
         # Several images imported at once; the image cache pass at the
         # end may remove any image nothing uses.
@@ -153,6 +183,17 @@ class SoakTest(ssi_base.SSITestCase):
         # its slots. As an operator would for such a project: no limits,
         # so quota is never what fails a server (operations.QuotaExceeded).
         self.api.update_quota(dict.fromkeys(UNLIMITED, -1))
+        # Volumes: nova's Cinder fixture backed by the lab's storage array
+        # (LUNs over FC), attached through each member's FCP template.
+        self.cinder = self.useFixture(cinder.ZVMCinderFixture(
+            self, self.lab.zvm))
+        self._luns = 0
+        for member in ssi_base.MEMBERS.values():
+            self.member_client(member)._call(
+                'create_fcp_template', 'POST', '/volumes/fcptemplates',
+                json_body={'name': FCP_TEMPLATE,
+                           'fcp_devices': FCP_DEVICES,
+                           'host_default': True})
 
     def test_soak(self):
         params = Parameters.from_env()
@@ -188,7 +229,8 @@ class Soak(object):
             WAIT_TIMEOUT, authorize=test.authorize)
         self.invariants = invariants.Invariants(
             test, test.lab, self.injector.building_at_restart,
-            test.operator_grants, self.ops.live_migrated_from)
+            test.operator_grants, self.ops.live_migrated_from,
+            self.ops.ports)
         test.addCleanup(self.invariants.close)
         self.figures = {}
 
@@ -250,6 +292,7 @@ class Soak(object):
         # resource tracker and the power sync must agree with what is.
         ctxt = nova_context.get_admin_context()
         self.ops.servers()  # confirms what waits for it first
+        self.ops.wait_volumes()
         for _host, compute in sorted(self.test.computes.items()):
             compute.manager.update_available_resource(ctxt)
             compute.manager._sync_power_states(ctxt)
@@ -260,6 +303,7 @@ class Soak(object):
             self.test.api.delete_server(server['id'])
         for server in servers:
             self.ops.wait_gone(server['id'])
+        self.ops.wait_volumes()
         for image_id in self.ops.snapshots:
             try:
                 self.test.glance.delete(None, image_id)

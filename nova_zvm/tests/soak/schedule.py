@@ -35,6 +35,11 @@ OPERATIONS = collections.OrderedDict([
     # cold; confirmed or reverted on the slot's next turn.
     ('migrate', 2),
     ('resize', 1),      # to a flavor with the same disks (else migrate)
+    # Attach a port to a SHUTOFF server, or detach one the soak attached
+    # (a running server's attach is refused by design: it is stopped).
+    ('interface', 2),
+    # Attach a new FCP volume (running or stopped server), or detach one.
+    ('volume', 2),
 ])
 
 # Faults, with their weights (faults.FaultInjector applies them).
