@@ -41,6 +41,7 @@ ENV_SEED = 'NOVA_ZVM_SOAK_SEED'
 ENV_MINUTES = 'NOVA_ZVM_SOAK_MINUTES'
 ENV_OPERATIONS = 'NOVA_ZVM_SOAK_OPERATIONS'
 ENV_SLOTS = 'NOVA_ZVM_SOAK_SLOTS'
+ENV_VOLUMES = 'NOVA_ZVM_SOAK_VOLUMES'
 
 # Glance images the servers boot from (snapshots join them as they are
 # taken): several, so that boots import several images at once.
@@ -69,11 +70,12 @@ last_report = {}
 
 
 class Parameters(object):
-    def __init__(self, seed, minutes, operations, slots):
+    def __init__(self, seed, minutes, operations, slots, volumes=False):
         self.seed = seed
         self.minutes = minutes
         self.operations = operations
         self.slots = slots
+        self.volumes = volumes
 
     @classmethod
     def from_env(cls):
@@ -83,11 +85,13 @@ class Parameters(object):
         return cls(seed=int(seed),
                    minutes=float(os.environ.get(ENV_MINUTES, 2)),
                    operations=int(os.environ.get(ENV_OPERATIONS, 0)),
-                   slots=int(os.environ.get(ENV_SLOTS, 6)))
+                   slots=int(os.environ.get(ENV_SLOTS, 6)),
+                   volumes=os.environ.get(ENV_VOLUMES) == '1')
 
     def __str__(self):
-        return '--seed %d --minutes %g --operations %d --slots %d' % (
-            self.seed, self.minutes, self.operations, self.slots)
+        return '--seed %d --minutes %g --operations %d --slots %d%s' % (
+            self.seed, self.minutes, self.operations, self.slots,
+            ' --volumes' if self.volumes else '')
 
 
 class SoakTest(ssi_base.SSITestCase):
@@ -243,7 +247,8 @@ class Soak(object):
         started = time.monotonic()
         deadline = started + params.minutes * 60
         done = 0
-        for step in soak_schedule.Schedule(params.seed, params.slots):
+        for step in soak_schedule.Schedule(params.seed, params.slots,
+                                           volumes=params.volumes):
             if (params.operations and done >= params.operations or
                     time.monotonic() >= deadline):
                 break
