@@ -136,9 +136,6 @@ class Operations(object):
             server) if step.name == 'resize' else None)
         if action is not None and 'os-migrateLive' in action:
             self.authorize(server, self.other_host(server))
-            self.live_migrated_from.add((
-                ssi_base.MEMBERS[server['OS-EXT-SRV-ATTR:host']],
-                server['OS-EXT-SRV-ATTR:instance_name'].upper()))
         if action is None:
             return self._delete(step, server)
         if action == 'periodic':
@@ -229,6 +226,10 @@ class Operations(object):
             return
         self._count(label if label != 'reboot' else
                     'reboot-' + action['reboot']['type'].lower())
+        if label == 'os-migrateLive':
+            self.live_migrated_from.add((
+                ssi_base.MEMBERS[server['OS-EXT-SRV-ATTR:host']],
+                server['OS-EXT-SRV-ATTR:instance_name'].upper()))
         if label in ('migrate', 'os-migrateLive', 'resize'):
             label += ' from %s' % server['OS-EXT-SRV-ATTR:host']
         self.log.record(step, server['name'], '%s (was %s)' % (
