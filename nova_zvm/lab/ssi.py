@@ -129,11 +129,22 @@ class MemberDispatcher(boundary.Dispatcher):
             if where not in (None, member.name):
                 raise SMAPIError(200, 8, 'Image %s already active on %s'
                                  % (userid, where))
-            out = activate(ops)
             user = cluster.zvm.get_user(userid)
-            if user is not None:
-                user['member'] = member.name
-            return out
+            if user is None:
+                return activate(ops)
+            # The guest is this member's from the moment it is logged on:
+            # never (even between two statements of the logon) a guest
+            # "logged on at another member", which zvmsdk's
+            # check_guests_exist_in_db would mark migrated in this
+            # member's connector.
+            previous = user.get('member')
+            user['member'] = member.name
+            try:
+                return activate(ops)
+            except Exception:
+                if user['power'] == 'off':
+                    user['member'] = previous
+                raise
 
         smapi.do_Image_Activate = do_Image_Activate
         fcp.install(self)
@@ -213,10 +224,13 @@ class Cluster(object):
 
     def where(self, userid):
         """The member a guest is logged on at, or None when logged off."""
-        user = self.zvm.get_user(userid)
-        if user is None or user['power'] == 'off':
-            return None
-        return user.get('member') or self.first.name
+        # Locked: a logon in progress (power and member set one after the
+        # other) is seen whole or not at all.
+        with self.zvm.lock:
+            user = self.zvm.get_user(userid)
+            if user is None or user['power'] == 'off':
+                return None
+            return user.get('member') or self.first.name
 
     def guests_at(self, name):
         return sorted(uid for uid in self.zvm.users

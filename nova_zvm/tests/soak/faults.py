@@ -33,24 +33,32 @@ PAUSE_WAIT = 60
 
 
 class FaultInjector(object):
-    """Applies fault steps to the lab, the relay and the test's services.
+    """Applies fault steps to the lab, the relays and the test's services.
 
-    :param test: the soak's test case (its ``compute`` is restarted)
+    SMAPI failures, busy answers and latency hit the whole SSI cluster
+    (whichever member's connector calls next); an outage cuts one member's
+    connector and a restart one nova-compute, picked by the step's slot.
+
+    :param test: the soak's test case (its ``computes`` are restarted)
     :param lab: the ``LabFixture``
-    :param relay: the ``ConnectorRelay`` the driver talks through
+    :param relays: ``{host: ConnectorRelay}``, what each compute's driver
+        talks through
     :param log: the ``OperationLog``
     """
 
-    def __init__(self, test, lab, relay, log):
+    def __init__(self, test, lab, relays, log):
         self.test = test
         self.lab = lab
-        self.relay = relay
+        self.relays = relays
         self.log = log
         self._lock = threading.Lock()
         self._timers = []
-        self._relay_down = False
+        self._relays_down = set()
         self._spike_until = 0
         self.counts = {}
+        # Names of the servers that were building on a compute host when
+        # the soak restarted it (see invariants.cause_of).
+        self.building_at_restart = set()
 
     def baseline(self):
         self.lab.zvm.clear_faults()
@@ -89,22 +97,27 @@ class FaultInjector(object):
         self.lab.zvm.set_latency(BASELINE_LATENCY)
         self.log.note('latency back to baseline')
 
-    def _connector_outage(self, step):
-        with self._lock:
-            if self._relay_down:
-                return 'connector already down'
-            self._relay_down = True
-        self.relay.down()
-        self._after(step.duration, self._connector_up)
-        return 'connector down for %.1fs' % step.duration
+    def _host(self, step):
+        hosts = sorted(self.relays)
+        return hosts[step.slot % len(hosts)]
 
-    def _connector_up(self):
+    def _connector_outage(self, step):
+        host = self._host(step)
         with self._lock:
-            if not self._relay_down:
+            if host in self._relays_down:
+                return 'connector of %s already down' % host
+            self._relays_down.add(host)
+        self.relays[host].down()
+        self._after(step.duration, self._connector_up, host)
+        return 'connector of %s down for %.1fs' % (host, step.duration)
+
+    def _connector_up(self, host):
+        with self._lock:
+            if host not in self._relays_down:
                 return
-            self._relay_down = False
-        self.relay.up()
-        self.log.note('connector up')
+            self._relays_down.discard(host)
+        self.relays[host].up()
+        self.log.note('connector of %s up' % host)
 
     def _compute_restart(self, step):
         # Not while a pause or unpause is under way: nova's start-up clears
@@ -113,15 +126,29 @@ class FaultInjector(object):
         # an ACTIVE server ("paused unexpectedly"). That is nova's policy,
         # the same for every driver; any other operation may be cut.
         waited = self._wait_for_no_task(PAUSE_TASKS, PAUSE_WAIT)
+        host = self._host(step)
+        # Nova's start-up sets what was building there to ERROR without a
+        # fault, and the old service's build then fails to save its state
+        # (nova's _init_instance): remember whose builds this cuts. A
+        # server not yet on a host may get this one before the restart.
+        building = sorted(
+            s['name'] for s in self.test.api.get_servers()
+            if s['status'] == 'BUILD' and
+            s.get('OS-EXT-SRV-ATTR:host') in (host, None))
+        self.building_at_restart.update(building)
         # Nova's helper: stop the service, start a new one on the same host
         # with a new driver (nothing kept in memory). What the old service
         # had under way goes on in its threads, as it would in a process
         # that is being stopped.
-        self.test.compute = self.test.restart_compute_service(
-            self.test.compute, keep_hypervisor_state=False)
-        return 'nova-compute restarted' + (
-            ' (after %.1fs for a pause to end)' % waited
-            if waited > 0.5 else '')
+        computes = self.test.computes
+        computes[host] = self.test.restart_compute_service(
+            computes[host], keep_hypervisor_state=False)
+        if self.test.compute.host == host:
+            self.test.compute = computes[host]
+        return 'nova-compute of %s restarted%s%s' % (
+            host, ' (after %.1fs for a pause to end)' % waited
+            if waited > 0.5 else '',
+            ' while building %s' % ', '.join(building) if building else '')
 
     def _wait_for_no_task(self, tasks, timeout):
         """Seconds waited until no server has one of ``tasks`` (bounded)."""
@@ -132,8 +159,8 @@ class FaultInjector(object):
             time.sleep(0.2)
         return time.monotonic() - start
 
-    def _after(self, seconds, action):
-        timer = threading.Timer(seconds, action)
+    def _after(self, seconds, action, *args):
+        timer = threading.Timer(seconds, action, args)
         timer.daemon = True
         with self._lock:
             self._timers = [t for t in self._timers if t.is_alive()]
@@ -147,5 +174,6 @@ class FaultInjector(object):
         for timer in timers:
             timer.cancel()
             timer.join()
-        self._connector_up()
+        for host in sorted(self.relays):
+            self._connector_up(host)
         self.baseline()

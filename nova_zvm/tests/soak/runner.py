@@ -27,7 +27,9 @@ from nova import context as nova_context
 from oslo_utils import uuidutils
 
 from nova_zvm.tests.functional import base
+from nova_zvm.tests.functional import cinder
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
+from nova_zvm.tests.functional import ssi_base
 from nova_zvm.tests.soak import cells
 from nova_zvm.tests.soak import faults
 from nova_zvm.tests.soak import invariants
@@ -39,12 +41,15 @@ ENV_SEED = 'NOVA_ZVM_SOAK_SEED'
 ENV_MINUTES = 'NOVA_ZVM_SOAK_MINUTES'
 ENV_OPERATIONS = 'NOVA_ZVM_SOAK_OPERATIONS'
 ENV_SLOTS = 'NOVA_ZVM_SOAK_SLOTS'
+ENV_VOLUMES = 'NOVA_ZVM_SOAK_VOLUMES'
 
 # Glance images the servers boot from (snapshots join them as they are
 # taken): several, so that boots import several images at once.
 BASE_IMAGES = 3
-# Flavors: (vCPUs, MB, root GB, ephemeral GB).
-FLAVORS = ((1, 512, 1, 0), (2, 1024, 2, 1))
+# Flavors: (vCPUs, MB, root GB, ephemeral GB). The last two have the same
+# disks: a server of one can be resized to the other (nova-zvm refuses
+# another root disk size).
+FLAVORS = ((1, 512, 1, 0), (2, 1024, 2, 1), (1, 768, 2, 1))
 # Seconds a server may take to finish one operation (a boot under a
 # latency spike and a connector outage included).
 WAIT_TIMEOUT = 180
@@ -53,17 +58,24 @@ WAIT_TIMEOUT = 180
 # those before it: timers and the relay's listener between two polls.
 THREAD_SLACK = 2
 FD_SLACK = 4
+# The FCP template volumes attach through, on every member's connector:
+# one device per path (the lab's two CHPIDs) for each guest with volumes.
+FCP_TEMPLATE = 'soak-vols'
+FCP_DEVICES = '1a00-1a07;1b00-1b07'
+# The project quotas the soak lifts (nova's API, os-quota-sets).
+UNLIMITED = ('instances', 'cores', 'ram')
 
 # The last run's summary and log, for the command line to print.
 last_report = {}
 
 
 class Parameters(object):
-    def __init__(self, seed, minutes, operations, slots):
+    def __init__(self, seed, minutes, operations, slots, volumes=False):
         self.seed = seed
         self.minutes = minutes
         self.operations = operations
         self.slots = slots
+        self.volumes = volumes
 
     @classmethod
     def from_env(cls):
@@ -73,26 +85,78 @@ class Parameters(object):
         return cls(seed=int(seed),
                    minutes=float(os.environ.get(ENV_MINUTES, 2)),
                    operations=int(os.environ.get(ENV_OPERATIONS, 0)),
-                   slots=int(os.environ.get(ENV_SLOTS, 6)))
+                   slots=int(os.environ.get(ENV_SLOTS, 6)),
+                   volumes=os.environ.get(ENV_VOLUMES) == '1')
 
     def __str__(self):
-        return '--seed %d --minutes %g --operations %d --slots %d' % (
-            self.seed, self.minutes, self.operations, self.slots)
+        return '--seed %d --minutes %g --operations %d --slots %d%s' % (
+            self.seed, self.minutes, self.operations, self.slots,
+            ' --volumes' if self.volumes else '')
 
 
-class SoakTest(base.ZVMTestCase):
-    """Servers driven at random through nova's API while faults happen."""
+class SoakTest(ssi_base.SSITestCase):
+    """Servers driven at random through nova's API while faults happen.
+
+    On the lab's two-member SSI cluster, one nova-compute per member
+    (ssi_base), so that servers move between them.
+    """
 
     # As in a real cloud: the API returns before nova-compute acts, and a
     # failure there reaches the server's state, not the request.
     CAST_AS_CALL = False
     WAIT_TIMEOUT = WAIT_TIMEOUT
 
-    def connector_url(self):
-        # The driver talks to the lab through a relay the soak can cut.
-        self.relay = self.useFixture(
-            zvm_fixtures.ConnectorRelay(self.lab.url))
-        return self.relay.url
+    def _configure_driver(self):
+        super()._configure_driver()
+        # Each compute's driver talks to its member's connector through a
+        # relay the soak can cut.
+        self.relays = {}
+        for host, member in ssi_base.MEMBERS.items():
+            relay = self.useFixture(zvm_fixtures.ConnectorRelay(
+                self.member_connector(member)['url']))
+            self.relays[host] = relay
+            self.per_compute.overrides[host]['zvm'][
+                'cloud_connector_url'] = relay.url
+        self.flags(fcp_template=FCP_TEMPLATE, group='zvm')
+        # A live migration's NICs move with the guest: nothing reports
+        # them plugged at the destination (see the SSI guide).
+        self.flags(live_migration_wait_for_vif_plug=False, group='compute')
+
+    def new_port(self):
+        """A port on the physical network's flat network (os-interface).
+
+        With a MAC the guest's NIC can carry (z/VM's prefix 02:00:00 and
+        three bytes of its own; nova-zvm refuses others), one the soak
+        never used before.
+        """
+        port = self.neutron.create_port(
+            {'port': {'network_id': self.neutron.network_1['id']}})['port']
+        stored = self.neutron._ports[port['id']]
+        self._port_count += 1
+        stored['mac_address'] = '02:00:00:5a:%02x:%02x' % (
+            (self._port_count >> 8) & 0xff, self._port_count & 0xff)
+        stored['binding:vif_details'] = {
+            'physical_network': zvm_fixtures.PHYSNET}
+        return stored
+
+    def new_volume(self):
+        """A new 1 GB volume: a LUN of the lab's array, known to Cinder."""
+        self._luns += 1
+        return self.cinder.create_fc_volume(uuidutils.generate_uuid(),
+                                            self._luns)
+
+    def authorize(self, server, host):
+        """Authorize the guest on the vswitch at ``host``'s member.
+
+        What the SSI guide asks of the operator before a live migration
+        (an ESM profile, or SET VSWITCH GRANT on each member); the soak
+        does it for the one guest it moves and remembers it.
+        """
+        member = ssi_base.MEMBERS[host]
+        userid = base.userid_of(server)
+        self.lab.zvm.set_member(member, grants={
+            zvm_fixtures.VSWITCH: [userid]})
+        self.operator_grants.add((member, userid))
 
     def setUp(self):
         # Nova's cell database fixture (made in setUp) with a lock that
@@ -101,6 +165,8 @@ class SoakTest(base.ZVMTestCase):
                              cells.ReaderPreferringLock)
         patcher.start()
         self.addCleanup(patcher.stop)
+        self.operator_grants = set()
+        self._port_count = 0
         super().setUp()
         # Several images imported at once; the image cache pass at the
         # end may remove any image nothing uses.
@@ -115,6 +181,23 @@ class SoakTest(base.ZVMTestCase):
             self._create_flavor(name='soak.%d' % n, vcpu=vcpu,
                                 memory_mb=ram, disk=disk, ephemeral=eph)
             for n, (vcpu, ram, disk, eph) in enumerate(FLAVORS)]
+        # Deleted servers count against the quota until nova-compute has
+        # destroyed them, and a failed delete leaves its server until it is
+        # deleted again: what the soak has alive at once is not bounded by
+        # its slots. As an operator would for such a project: no limits,
+        # so quota is never what fails a server (operations.QuotaExceeded).
+        self.api.update_quota(dict.fromkeys(UNLIMITED, -1))
+        # Volumes: nova's Cinder fixture backed by the lab's storage array
+        # (LUNs over FC), attached through each member's FCP template.
+        self.cinder = self.useFixture(cinder.ZVMCinderFixture(
+            self, self.lab.zvm))
+        self._luns = 0
+        for member in ssi_base.MEMBERS.values():
+            self.member_client(member)._call(
+                'create_fcp_template', 'POST', '/volumes/fcptemplates',
+                json_body={'name': FCP_TEMPLATE,
+                           'fcp_devices': FCP_DEVICES,
+                           'host_default': True})
 
     def test_soak(self):
         params = Parameters.from_env()
@@ -143,23 +226,29 @@ class Soak(object):
         self.test = test
         self.params = params
         self.log = operations.OperationLog()
-        self.injector = faults.FaultInjector(test, test.lab, test.relay,
+        self.injector = faults.FaultInjector(test, test.lab, test.relays,
                                              self.log)
         self.ops = operations.Operations(
             test, self.log, params.slots, test.images, test.flavors,
-            WAIT_TIMEOUT)
-        self.invariants = invariants.Invariants(test, test.lab)
+            WAIT_TIMEOUT, authorize=test.authorize)
+        self.invariants = invariants.Invariants(
+            test, test.lab, self.injector.building_at_restart,
+            test.operator_grants, self.ops.live_migrated_from,
+            self.ops.ports)
+        test.addCleanup(self.invariants.close)
         self.figures = {}
 
     def run(self):
         test, params = self.test, self.params
         self.injector.baseline()
         state_before = test.lab.zvm.state()
+        members_before = test.lab.zvm.members()['members']
         resources_before = invariants.process_resources()
         started = time.monotonic()
         deadline = started + params.minutes * 60
         done = 0
-        for step in soak_schedule.Schedule(params.seed, params.slots):
+        for step in soak_schedule.Schedule(params.seed, params.slots,
+                                           volumes=params.volumes):
             if (params.operations and done >= params.operations or
                     time.monotonic() >= deadline):
                 break
@@ -178,12 +267,13 @@ class Soak(object):
             time.monotonic() - started - self.figures['driven_seconds'])
         problems = self.invariants.check_settled(servers)
         # Servers that went to ERROR on the way (and were deleted) too.
-        problems += invariants.unnamed_causes(self.ops.errors)
+        problems += invariants.unnamed_causes(
+            self.ops.errors, self.injector.building_at_restart)
         self.figures['servers_at_end'] = dict(collections.Counter(
             s['status'] for s in servers))
 
         self._delete_everything(servers)
-        problems += self.invariants.check_empty(state_before)
+        problems += self.invariants.check_empty(state_before, members_before)
         problems += self._leaks(resources_before)
         self.figures['seconds'] = time.monotonic() - started
         return problems
@@ -197,20 +287,20 @@ class Soak(object):
         for server_id in self.ops.deleted:
             server = self.ops.wait_idle(server_id)
             if server is not None:
+                fault = self.ops.note_error(server)
                 self.log.note('%s still %s after delete: deleting again '
                               '(fault: %s)' % (
-                                  server['name'], server['status'],
-                                  server.get('fault', {}).get('message')))
-                self.ops.errors.append((server['name'], server.get(
-                    'fault', {}).get('message', '')))
+                                  server['name'], server['status'], fault))
                 self.test.api.delete_server(server_id)
             self.ops.wait_gone(server_id)
         # Nova-compute's periodic tasks, once everything is quiet: the
         # resource tracker and the power sync must agree with what is.
         ctxt = nova_context.get_admin_context()
-        manager = self.test.compute.manager
-        manager.update_available_resource(ctxt)
-        manager._sync_power_states(ctxt)
+        self.ops.servers()  # confirms what waits for it first
+        self.ops.wait_volumes()
+        for _host, compute in sorted(self.test.computes.items()):
+            compute.manager.update_available_resource(ctxt)
+            compute.manager._sync_power_states(ctxt)
         return self.ops.servers()
 
     def _delete_everything(self, servers):
@@ -218,13 +308,15 @@ class Soak(object):
             self.test.api.delete_server(server['id'])
         for server in servers:
             self.ops.wait_gone(server['id'])
+        self.ops.wait_volumes()
         for image_id in self.ops.snapshots:
             try:
                 self.test.glance.delete(None, image_id)
             except Exception:
                 pass  # the driver deleted a failed snapshot's image
         ctxt = nova_context.get_admin_context()
-        self.test.compute.manager._run_image_cache_manager_pass(ctxt)
+        for _host, compute in sorted(self.test.computes.items()):
+            compute.manager._run_image_cache_manager_pass(ctxt)
 
     def _leaks(self, before):
         after = invariants.process_resources()
@@ -232,7 +324,8 @@ class Soak(object):
                     'sockets'):
             self.figures[key] = (before[key], after[key])
         return invariants.leaks(before, after,
-                                base.CONF.zvm.connection_pool_size,
+                                base.CONF.zvm.connection_pool_size *
+                                len(self.test.computes),
                                 THREAD_SLACK, FD_SLACK)
 
     def report(self, problems):
@@ -242,9 +335,15 @@ class Soak(object):
                  'figures: %s' % self.figures,
                  'operations: %s' % counts,
                  'faults: %s' % self.injector.counts,
+                 'grants a live migration left at its source member '
+                 '(nova-zvm does not revoke them): %s' % sorted(
+                     self.invariants.left_by_live_migration),
                  'servers in ERROR on the way: %d' % len(self.ops.errors)]
         for name, fault in self.ops.errors:
-            lines.append('  %s: %s' % (name, (fault or '')[:160]))
+            cause = invariants.cause_of(name, fault,
+                                        self.injector.building_at_restart)
+            lines.append('  %s: %s' % (name, (cause or fault or
+                                              '(no fault)')[:160]))
         if problems:
             lines.append('broken invariants:')
             lines += ['  ' + p for p in problems]

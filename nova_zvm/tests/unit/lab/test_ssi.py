@@ -19,12 +19,18 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import types
 
+import fixtures
 import requests
 import testtools
 
 from nova_zvm.lab import fixture
+from nova_zvm.lab import guestnet
+from nova_zvm.lab import ssi
+from nova_zvm.lab import storage
+from nova_zvm.lab import zvm as fake_zvm
 from nova_zvm.tests.unit.lab import base
 
 M1, M2 = 'ZVMLAB01', 'ZVMLAB02'
@@ -331,3 +337,51 @@ class TestCommand(testtools.TestCase):
             proc.kill()
             proc.wait(10)
         proc.stdout.close()
+
+
+class TestLogonSeenWhole(testtools.TestCase):
+    """A member's CP never sees its own guest's logon half done.
+
+    zvmsdk's check_guests_exist_in_db (run before most guest calls) asks
+    CP ``QUERY userid`` and marks a guest migrated in its database when CP
+    answers "- SSI": a query that ran while the guest was logging on at
+    this member, and saw it logged on at another, lost the guest from this
+    member's connector.
+    """
+
+    def test_query_during_logon_sees_the_guest_here(self):
+        zvm = fake_zvm.FakeZVM()
+        zvm.storage = storage.StorageArray()
+        cluster = ssi.Cluster(zvm, 2)
+        state = tempfile.mkdtemp(prefix='nova-zvm-lab-ssi-')
+        self.addCleanup(shutil.rmtree, state, True)
+        paths = {'state': state, 'spool': state}
+        here = cluster.dispatcher(M2, paths)
+        zvm.new_user('LOSTG1', 1, 512, 2, 1024, 'OSDFLT')
+        answers, threads = [], []
+
+        def query():
+            try:
+                answers.append(here.run(['vmcp', 'q', 'LOSTG1']))
+            except fake_zvm.CommandFailed as e:
+                answers.append(e.output)
+
+        boot = guestnet.boot
+
+        def boot_with_a_query(*args):
+            # Another request of this member's connector, mid-logon.
+            other = threading.Thread(target=query)
+            threads.append(other)
+            other.start()
+            other.join(0.5)
+            return boot(*args)
+
+        self.useFixture(fixtures.MockPatchObject(guestnet, 'boot',
+                                                 boot_with_a_query))
+        here.run(['smcli', 'Image_Activate', '-T', 'LOSTG1'])
+        for thread in threads:
+            thread.join(10)
+
+        self.assertEqual(M2, cluster.where('LOSTG1'))
+        self.assertEqual(1, len(answers))
+        self.assertNotIn(' - SSI', answers[0])
