@@ -37,6 +37,7 @@ class ReaderPreferringLock(object):
         self._readers = collections.Counter()
         self._writer = None
         self._depth = 0
+        self._upgrader = None
 
     @contextlib.contextmanager
     def read_lock(self):
@@ -58,10 +59,24 @@ class ReaderPreferringLock(object):
     def write_lock(self):
         me = threading.current_thread()
         with self._cond:
-            if me in self._readers:
-                raise RuntimeError('reader %s cannot become a writer' % me)
-            while self._writer not in (None, me) or self._readers:
-                self._cond.wait()
+            # A reader that targets another cell (nova's code recursing in
+            # one thread, e.g. a cast run as a call inside an API request)
+            # may switch once the other readers are gone: its own outer
+            # section waits for it and the fixture switches back after.
+            # Two such readers would wait for each other: the second fails.
+            upgrading = me in self._readers
+            if upgrading:
+                if self._upgrader not in (None, me):
+                    raise RuntimeError('reader %s cannot become a writer '
+                                       'while %s does' % (me, self._upgrader))
+                self._upgrader = me
+            try:
+                while (self._writer not in (None, me) or
+                       any(r is not me for r in self._readers)):
+                    self._cond.wait()
+            finally:
+                if upgrading:
+                    self._upgrader = None
             self._writer = me
             self._depth += 1
         try:

@@ -299,6 +299,11 @@ class Soak(object):
         self.ops.servers()  # confirms what waits for it first
         self.ops.wait_volumes()
         for _host, compute in sorted(self.test.computes.items()):
+            # A build that failed and whose cleanup failed too leaves its
+            # guest to nova's reaper of deleted instances (nova clears the
+            # host of such an instance, so its delete never reaches the
+            # driver); it runs every 30 minutes in a real cloud.
+            compute.manager._cleanup_running_deleted_instances(ctxt)
             compute.manager.update_available_resource(ctxt)
             compute.manager._sync_power_states(ctxt)
         return self.ops.servers()
