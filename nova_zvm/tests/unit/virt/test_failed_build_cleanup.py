@@ -71,10 +71,7 @@ class FailedBuildCleanupTest(spawn_base.SpawnTestCase):
                 for n, p in self.lab.zvm.state()['pools'].items()}
 
     def test_rollback_repeats_a_failed_delete(self):
-        inst = self.instance()
-        userid = inst.name.upper()
-        vifs = [self.vif(0, physnet='physnet1')]
-        pools = self._pools()
+        inst, userid, vifs, pools = self._new_guest()
         # The deletes fail as many times as they may: the last repeat wins.
         self.lab.zvm.inject_fault('Image_Delete_DM', rc=596, rs=3610,
                                   count=len(teardown.DELETE_RETRY_DELAYS))
@@ -85,10 +82,7 @@ class FailedBuildCleanupTest(spawn_base.SpawnTestCase):
         self._nothing_left(userid, pools)
 
     def test_destroy_deletes_what_the_rollback_could_not(self):
-        inst = self.instance()
-        userid = inst.name.upper()
-        vifs = [self.vif(0, physnet='physnet1')]
-        pools = self._pools()
+        inst, userid, vifs, pools = self._new_guest()
         # Every delete of the rollback fails: the guest stays for now.
         self.lab.zvm.inject_fault('Image_Delete_DM', rc=596, rs=3610,
                                   count=len(teardown.DELETE_RETRY_DELAYS) + 1)
@@ -115,16 +109,19 @@ class FailedBuildCleanupTest(spawn_base.SpawnTestCase):
         spawn.destroy(self.client, self.context, inst, [])
         self.assertNotIn(userid, self.lab.zvm.state()['users'])
 
+    def _new_guest(self):
+        """An instance, its userid, one VIF and the disk pools before."""
+        inst = self.instance()
+        return (inst, inst.name.upper(), [self.vif(0, physnet='physnet1')],
+                self._pools())
+
     def _listed(self, userid):
         return userid in [u.upper() for u in self.client.guest_list()]
 
     def test_destroy_deletes_an_own_guest_the_connector_lost(self):
         # The connector answers 404 to guest_delete for a user in z/VM's
         # directory that is not in its database, and would keep it.
-        inst = self.instance()
-        userid = inst.name.upper()
-        vifs = [self.vif(0, physnet='physnet1')]
-        pools = self._pools()
+        inst, userid, vifs, pools = self._new_guest()
         self.lab.zvm.inject_fault('Image_Delete_DM', rc=596, rs=3610,
                                   count=len(teardown.DELETE_RETRY_DELAYS) + 1)
         self._failed_spawn(inst, vifs)
