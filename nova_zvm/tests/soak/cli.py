@@ -46,6 +46,11 @@ def parse_args(argv):
                         help='also attach and detach FCP volumes (off by '
                              'default until the leaks it finds are fixed; '
                              'see the reliability page)')
+    parser.add_argument('--moves', action='store_true',
+                        help='also live- and cold-migrate and resize '
+                             'servers between the SSI members (off by '
+                             'default until the failures it finds are '
+                             'fixed; see the reliability page)')
     parser.add_argument('--log-file', default=None,
                         help='also write the operation log here')
     return parser.parse_args(argv)
@@ -65,15 +70,17 @@ def main(argv=None):
     os.environ[runner.ENV_OPERATIONS] = str(args.operations)
     os.environ[runner.ENV_SLOTS] = str(args.slots)
     os.environ[runner.ENV_VOLUMES] = '1' if args.volumes else '0'
+    os.environ[runner.ENV_MOVES] = '1' if args.moves else '0'
     # Nova's logs go with a failed test's details, not to the terminal.
     os.environ.setdefault('OS_STDOUT_CAPTURE', '1')
     os.environ.setdefault('OS_STDERR_CAPTURE', '1')
     # Nova's test timeout must outlast the run, its settling and checks.
     os.environ['OS_TEST_TIMEOUT'] = str(int(
         args.minutes * 60 + runner.WAIT_TIMEOUT * 3 + 300))
-    print('soak: seed %d, %g minutes, %s operations, %d slots%s' % (
+    print('soak: seed %d, %g minutes, %s operations, %d slots%s%s' % (
         seed, args.minutes, args.operations or 'unlimited', args.slots,
-        ', volumes' if args.volumes else ''),
+        ', volumes' if args.volumes else '',
+        ', moves' if args.moves else ''),
         flush=True)
     started = time.monotonic()
     suite = unittest.defaultTestLoader.loadTestsFromName(TEST)

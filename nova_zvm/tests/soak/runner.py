@@ -42,6 +42,7 @@ ENV_MINUTES = 'NOVA_ZVM_SOAK_MINUTES'
 ENV_OPERATIONS = 'NOVA_ZVM_SOAK_OPERATIONS'
 ENV_SLOTS = 'NOVA_ZVM_SOAK_SLOTS'
 ENV_VOLUMES = 'NOVA_ZVM_SOAK_VOLUMES'
+ENV_MOVES = 'NOVA_ZVM_SOAK_MOVES'
 
 # Glance images the servers boot from (snapshots join them as they are
 # taken): several, so that boots import several images at once.
@@ -70,12 +71,14 @@ last_report = {}
 
 
 class Parameters(object):
-    def __init__(self, seed, minutes, operations, slots, volumes=False):
+    def __init__(self, seed, minutes, operations, slots, volumes=False,
+                 moves=False):
         self.seed = seed
         self.minutes = minutes
         self.operations = operations
         self.slots = slots
         self.volumes = volumes
+        self.moves = moves
 
     @classmethod
     def from_env(cls):
@@ -86,12 +89,14 @@ class Parameters(object):
                    minutes=float(os.environ.get(ENV_MINUTES, 2)),
                    operations=int(os.environ.get(ENV_OPERATIONS, 0)),
                    slots=int(os.environ.get(ENV_SLOTS, 6)),
-                   volumes=os.environ.get(ENV_VOLUMES) == '1')
+                   volumes=os.environ.get(ENV_VOLUMES) == '1',
+                   moves=os.environ.get(ENV_MOVES) == '1')
 
     def __str__(self):
-        return '--seed %d --minutes %g --operations %d --slots %d%s' % (
+        return '--seed %d --minutes %g --operations %d --slots %d%s%s' % (
             self.seed, self.minutes, self.operations, self.slots,
-            ' --volumes' if self.volumes else '')
+            ' --volumes' if self.volumes else '',
+            ' --moves' if self.moves else '')
 
 
 class SoakTest(ssi_base.SSITestCase):
@@ -248,7 +253,8 @@ class Soak(object):
         deadline = started + params.minutes * 60
         done = 0
         for step in soak_schedule.Schedule(params.seed, params.slots,
-                                           volumes=params.volumes):
+                                           volumes=params.volumes,
+                                           moves=params.moves):
             if (params.operations and done >= params.operations or
                     time.monotonic() >= deadline):
                 break

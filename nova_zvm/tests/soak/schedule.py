@@ -31,10 +31,6 @@ OPERATIONS = collections.OrderedDict([
     ('snapshot', 2),
     ('delete', 2),
     ('periodic', 1),    # nova-compute's periodic tasks, power sync
-    # Between the SSI members: live (an ACTIVE server, soft variant) or
-    # cold; confirmed or reverted on the slot's next turn.
-    ('migrate', 2),
-    ('resize', 1),      # to a flavor with the same disks (else migrate)
     # Attach a port to a SHUTOFF server, or detach one the soak attached
     # (a running server's attach is refused by design: it is stopped).
     ('interface', 2),
@@ -43,6 +39,12 @@ OPERATIONS = collections.OrderedDict([
 # with ``--volumes`` (Schedule(volumes=True)) until the leaks it finds are
 # fixed (doc/source/reliability.rst).
 VOLUME_OPERATIONS = collections.OrderedDict([('volume', 2)])
+MOVE_OPERATIONS = collections.OrderedDict([
+    # Between the SSI members: live (an ACTIVE server, soft variant) or
+    # cold; confirmed or reverted on the slot's next turn.
+    ('migrate', 2),
+    ('resize', 1),      # to a flavor with the same disks (else migrate)
+])
 
 # Faults, with their weights (faults.FaultInjector applies them).
 FAULTS = collections.OrderedDict([
@@ -89,13 +91,17 @@ class Schedule(object):
     :param slots: how many servers the soak keeps (each a slot)
     :param fault_rate: the share of steps that are faults
     :param volumes: whether volume attach and detach are in the mix
+    :param moves: whether migrations and resizes are in the mix
     """
 
-    def __init__(self, seed, slots, fault_rate=0.2, volumes=False):
+    def __init__(self, seed, slots, fault_rate=0.2, volumes=False,
+                 moves=False):
         self.seed = seed
         self.slots = slots
         self.fault_rate = fault_rate
         self.operations = OPERATIONS.copy()
+        if moves:
+            self.operations.update(MOVE_OPERATIONS)
         if volumes:
             self.operations.update(VOLUME_OPERATIONS)
         self._rng = random.Random(seed)
