@@ -55,12 +55,15 @@ CAUSE = re.compile(
 
 # What nova does to a server whose build a nova-compute restart cut: its
 # start-up sets the server to ERROR without a fault, and the old service's
-# build then fails to save its state (nova.compute.manager._init_instance
-# and the build's instance.save(expected_task_state=spawning)).
+# build then fails to save its state at whichever step it had reached
+# (nova.compute.manager._init_instance, and the build's
+# instance.save(expected_task_state=...) of block_device_mapping,
+# networking or spawning).
 RESTARTED_MID_BUILD = 'nova-compute restarted mid-build'
 CUT_BUILD_FAULT = re.compile(
     r"^$|^Conflict updating instance \S+\. Expected: "
-    r"\{'task_state': \['spawning'\]\}\. Actual: \{'task_state': None\}$")
+    r"\{'task_state': \['(scheduling|block_device_mapping|networking|"
+    r"spawning)'\]\}\. Actual: \{'task_state': None\}$")
 
 # Top-level entries of instances_path besides the instances' own
 # directories: nova-zvm's records, and the file where nova's image cache
