@@ -26,10 +26,17 @@ import time
 # time, so that operations overlap as they do on a real system.
 BASELINE_LATENCY = {'smapi:*': 0.02, 'cp:*': 0.002}
 
-# Task states a nova-compute restart waits out (see _compute_restart), and
-# for how long at most (seconds).
+# Operations a nova-compute restart waits out (see _compute_restart), by
+# the servers' task states and the migrations' statuses, and for how long
+# at most (seconds).
 PAUSE_TASKS = ('pausing', 'unpausing')
-PAUSE_WAIT = 60
+MOVE_TASKS = ('resize_prep', 'resize_migrating', 'resize_migrated',
+              'resize_finish', 'resize_reverting', 'migrating')
+# A cold move between its steps, a confirm or revert (a confirm sets no
+# task state), a live migration.
+MOVING = ('pre-migrating', 'migrating', 'post-migrating', 'confirming',
+          'reverting', 'accepted', 'queued', 'preparing', 'running')
+TASK_WAIT = 60
 
 
 class FaultInjector(object):
@@ -125,7 +132,16 @@ class FaultInjector(object):
         # the guest, and nova's power sync then ignores a guest paused under
         # an ACTIVE server ("paused unexpectedly"). That is nova's policy,
         # the same for every driver; any other operation may be cut.
-        waited = self._wait_for_no_task(PAUSE_TASKS, PAUSE_WAIT)
+        #
+        # Nor while a server moves: nova's start-up neither finishes nor
+        # rolls back a move cut between its steps. It clears resize_prep,
+        # so the source's resize then fails to save its state and leaves
+        # the server in ERROR with task state resize_migrating until the
+        # next start-up; a cut confirm leaves its migration "confirming",
+        # and nova then refuses both confirm and revert. Nova's policy
+        # again, the same for every driver.
+        waited = self._wait_for_no_task(PAUSE_TASKS + MOVE_TASKS,
+                                        TASK_WAIT)
         host = self._host(step)
         # Nova's start-up sets what was building there to ERROR without a
         # fault, and the old service's build then fails to save its state
@@ -146,18 +162,22 @@ class FaultInjector(object):
         if self.test.compute.host == host:
             self.test.compute = computes[host]
         return 'nova-compute of %s restarted%s%s' % (
-            host, ' (after %.1fs for a pause to end)' % waited
+            host, ' (after %.1fs for a pause or move to end)' % waited
             if waited > 0.5 else '',
             ' while building %s' % ', '.join(building) if building else '')
 
     def _wait_for_no_task(self, tasks, timeout):
-        """Seconds waited until no server has one of ``tasks`` (bounded)."""
+        """Seconds waited until nothing moves or has one of ``tasks``."""
         start = time.monotonic()
-        while time.monotonic() - start < timeout and any(
-                s.get('OS-EXT-STS:task_state') in tasks
-                for s in self.test.api.get_servers()):
+        while time.monotonic() - start < timeout and self._busy(tasks):
             time.sleep(0.2)
         return time.monotonic() - start
+
+    def _busy(self, tasks):
+        return (any(s.get('OS-EXT-STS:task_state') in tasks
+                    for s in self.test.api.get_servers()) or
+                any(m['status'] in MOVING
+                    for m in self.test.admin_api.get_migrations()))
 
     def _after(self, seconds, action, *args):
         timer = threading.Timer(seconds, action, args)

@@ -78,6 +78,11 @@ POOL_WORKERS = ('futurist._thread.ThreadWorker',
                 'concurrent.futures.thread._worker')
 # One per direction of a connection the relay carries to the connector.
 RELAY_PUMP = 'nova_zvm.tests.functional.fixtures.ConnectorRelay._pump'
+# Nova's test databases (SQLite files with WAL): each engine keeps up to
+# [database] max_pool_size connections open after a busy moment, each
+# with the database and its WAL open (and the shared memory file once).
+NOVA_TEST_DB = re.compile(r'(/nova-test-[^/]*\.sqlite)(-wal|-shm)?$')
+FDS_PER_DB_CONNECTION = 2
 
 
 def process_resources():
@@ -95,21 +100,30 @@ def process_resources():
             if k not in POOL_WORKERS and k != RELAY_PUMP}),
         'fds': sum(fds.values()),
         'sockets': fds['socket'],
-        'other_fds': collections.Counter({k: n for k, n in fds.items()
-                                          if k != 'socket'}),
+        'database_fds': _per_database(fds),
+        'other_fds': collections.Counter({
+            k: n for k, n in fds.items()
+            if k != 'socket' and not NOVA_TEST_DB.search(k)}),
     }
 
 
-def leaks(before, after, connection_pool_size, thread_slack, fd_slack):
+def leaks(before, after, connection_pool_size, thread_slack, fd_slack,
+          database_pool_size=5):
     """Threads and descriptors that grew beyond what may grow.
 
     Idle workers of nova's executors are nova's (the pools keep them up
     to their sizes, and nova's test fixtures make new pools per service):
     counted, not checked. Connections to the connector may grow up to the
     driver's connection pool (each costs a socket here and two in the
-    relay); anything else by the slack only.
+    relay), nova's to each test database up to its pool; anything else by
+    the slack only.
     """
     problems = []
+    bound = FDS_PER_DB_CONNECTION * database_pool_size + 1
+    for database, n in sorted(after['database_fds'].items()):
+        if n > bound:
+            problems.append('%d descriptors open on nova\'s database %s, '
+                            'its pool allows %d' % (n, database, bound))
     if after['relay_connections'] > connection_pool_size:
         problems.append('%d connections open to the connector, the pool '
                         'holds %d' % (after['relay_connections'],
@@ -127,6 +141,15 @@ def leaks(before, after, connection_pool_size, thread_slack, fd_slack):
     if sum(grown.values()) > fd_slack:
         problems.append('file descriptors grew: %s' % dict(grown))
     return problems
+
+
+def _per_database(fds):
+    out = collections.Counter()
+    for target, n in fds.items():
+        match = NOVA_TEST_DB.search(target)
+        if match:
+            out[match.group(1)] += n
+    return out
 
 
 def _thread_kind(thread):

@@ -122,6 +122,9 @@ class Operations(object):
         self.volumes = []
         self.errors = []
         self.counts = {}
+        # Servers whose confirm the soak posted: a confirm sets no task
+        # state, so the server waits in VERIFY_RESIZE until it is done.
+        self.confirming = set()
 
     def run(self, step):
         self.retry_deletes(step)
@@ -131,7 +134,7 @@ class Operations(object):
         if server['status'] == 'ERROR':
             return self._delete_failed(step, server)
         if server['status'] == 'VERIFY_RESIZE':
-            return self._post(step, server, self.finish_resize(step.variant))
+            return self._finish_resize(step, server)
         action = self._action(step, server['status'], self._resize_to(
             server) if step.name == 'resize' else None)
         if action is not None and 'os-migrateLive' in action:
@@ -235,10 +238,17 @@ class Operations(object):
         self.log.record(step, server['name'], '%s (was %s)' % (
             label, server['status']))
 
+    def _finish_resize(self, step, server):
+        action = self.finish_resize(step.variant)
+        if 'confirmResize' in action:
+            self.confirming.add(server['id'])
+        self._post(step, server, action)
+
     def _refused(self, step, server, label, err):
         # Nova refuses an action its state machine does not allow at this
         # moment (409): a race with nova, not a failure.
         self._count('refused')
+        self.confirming.discard(server['id'])
         self.log.record(step, server['name'], '%s refused by nova: %s' % (
             label, _status(err)))
 
@@ -448,7 +458,8 @@ class Operations(object):
             except api_client.OpenStackApiNotFoundException:
                 return None
             if (server['status'] in STEADY and
-                    not server['OS-EXT-STS:task_state']):
+                    not server['OS-EXT-STS:task_state'] and
+                    not self._still_confirming(server)):
                 return server
             if time.monotonic() > deadline:
                 raise SoakFailure(
@@ -456,6 +467,12 @@ class Operations(object):
                         server['name'], server['status'],
                         server['OS-EXT-STS:task_state'], self.wait_timeout))
             time.sleep(0.25)
+
+    def _still_confirming(self, server):
+        if server['status'] == 'VERIFY_RESIZE':
+            return server['id'] in self.confirming
+        self.confirming.discard(server['id'])
+        return False
 
     def wait_gone(self, server_id):
         """Poll nova until a deleted server is gone from its database.
@@ -486,6 +503,7 @@ class Operations(object):
             if server is not None and server['status'] == 'VERIFY_RESIZE':
                 self.log.note('%s: confirm its resize (settling)' %
                               server['name'])
+                self.confirming.add(server['id'])
                 self.api.post_server_action(server['id'],
                                             {'confirmResize': None})
                 server = self._wait_idle(slot)

@@ -334,10 +334,14 @@ class Soak(object):
         for key in ('threads', 'pool_workers', 'relay_connections', 'fds',
                     'sockets'):
             self.figures[key] = (before[key], after[key])
+        self.figures['database_fds'] = (
+            sum(before['database_fds'].values()),
+            sum(after['database_fds'].values()))
         return invariants.leaks(before, after,
                                 base.CONF.zvm.connection_pool_size *
                                 len(self.test.computes),
-                                THREAD_SLACK, FD_SLACK)
+                                THREAD_SLACK, FD_SLACK,
+                                base.CONF.database.max_pool_size or 5)
 
     def report(self, problems):
         counts = dict(self.ops.counts)
