@@ -353,6 +353,9 @@ class Soak(object):
                  'grants a live migration left at its source member '
                  '(nova-zvm does not revoke them): %s' % sorted(
                      self.invariants.left_by_live_migration),
+                 'allocations failed moves left in placement (nova keeps '
+                 'them; nova-manage placement audit --delete): %s' % sorted(
+                     self.invariants.left_by_failed_moves.items()),
                  'servers in ERROR on the way: %d' % len(self.ops.errors)]
         for name, fault in self.ops.errors:
             cause = invariants.cause_of(name, fault,
