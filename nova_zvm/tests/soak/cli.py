@@ -46,11 +46,10 @@ def parse_args(argv):
                         help='also attach and detach FCP volumes (off by '
                              'default until the leaks it finds are fixed; '
                              'see the reliability page)')
-    parser.add_argument('--moves', action='store_true',
-                        help='also live- and cold-migrate and resize '
-                             'servers between the SSI members (off by '
-                             'default until the failures it finds are '
-                             'fixed; see the reliability page)')
+    parser.add_argument('--no-moves', dest='moves', action='store_false',
+                        help='leave out the live and cold migrations and '
+                             'the resizes between the SSI members (in the '
+                             'mix by default)')
     parser.add_argument('--log-file', default=None,
                         help='also write the operation log here')
     return parser.parse_args(argv)
@@ -80,7 +79,7 @@ def main(argv=None):
     print('soak: seed %d, %g minutes, %s operations, %d slots%s%s' % (
         seed, args.minutes, args.operations or 'unlimited', args.slots,
         ', volumes' if args.volumes else '',
-        ', moves' if args.moves else ''),
+        '' if args.moves else ', no moves'),
         flush=True)
     started = time.monotonic()
     suite = unittest.defaultTestLoader.loadTestsFromName(TEST)

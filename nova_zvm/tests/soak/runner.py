@@ -72,7 +72,7 @@ last_report = {}
 
 class Parameters(object):
     def __init__(self, seed, minutes, operations, slots, volumes=False,
-                 moves=False):
+                 moves=True):
         self.seed = seed
         self.minutes = minutes
         self.operations = operations
@@ -90,13 +90,13 @@ class Parameters(object):
                    operations=int(os.environ.get(ENV_OPERATIONS, 0)),
                    slots=int(os.environ.get(ENV_SLOTS, 6)),
                    volumes=os.environ.get(ENV_VOLUMES) == '1',
-                   moves=os.environ.get(ENV_MOVES) == '1')
+                   moves=os.environ.get(ENV_MOVES, '1') == '1')
 
     def __str__(self):
         return '--seed %d --minutes %g --operations %d --slots %d%s%s' % (
             self.seed, self.minutes, self.operations, self.slots,
             ' --volumes' if self.volumes else '',
-            ' --moves' if self.moves else '')
+            '' if self.moves else ' --no-moves')
 
 
 class SoakTest(ssi_base.SSITestCase):

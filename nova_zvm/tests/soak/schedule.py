@@ -95,7 +95,7 @@ class Schedule(object):
     """
 
     def __init__(self, seed, slots, fault_rate=0.2, volumes=False,
-                 moves=False):
+                 moves=True):
         self.seed = seed
         self.slots = slots
         self.fault_rate = fault_rate
