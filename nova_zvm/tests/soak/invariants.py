@@ -348,7 +348,9 @@ class Invariants(object):
         volumes attached, and none without; an FCP attached to a running
         guest at a member, or reserved or connected in that member's
         connector, belongs to a server on that member's host with volumes;
-        the array maps only LUNs of attached volumes.
+        the array maps a LUN only to the initiator WWPNs of the connector
+        its attached volume's attachment was made with (the Cinder
+        fixture's ``stray_mappings``).
         """
         problems = []
         volumes = {u: [v['volumeId'] for v in
@@ -379,15 +381,11 @@ class Invariants(object):
                         'FCP %s in the connector of %s: user %s, reserved '
                         '%s, connections %s; no volume of a server there' % (
                             rdev, member, userid, reserved, connections))
-        luns = {self.test.cinder._lun(self.test.cinder.luns[v]).lower()
-                for vols in volumes.values() for v in vols
-                if v in self.test.cinder.luns}
-        for initiator, mapped in sorted(
-                self.lab.zvm.storage()['mappings'].items()):
-            for key in mapped:
-                if key.rsplit('/', 1)[-1].lower() not in luns:
-                    problems.append('the array maps %s to %s, no attached '
-                                    'volume' % (key, initiator))
+        attached = {v for vols in volumes.values() for v in vols}
+        for initiator, key in self.test.cinder.stray_mappings(attached):
+            problems.append('the array maps %s to %s, which no attachment '
+                            'of a volume attached to a server accounts for'
+                            % (key, initiator))
         return problems
 
     def _accepted_grant(self, member, userid):
@@ -567,7 +565,9 @@ class Invariants(object):
                 if left:
                     problems.append('grants left on %s at %s: %s' % (
                         vsw, member, left))
-        problems += self.nothing_unaccounted([], state, members)
+        # The same messages as with servers: say which check found them.
+        problems += ['after every server was deleted: ' + p
+                     for p in self.nothing_unaccounted([], state, members)]
         for host, member in sorted(ssi_base.MEMBERS.items()):
             problems += self._connector_images(host, member)
             for kind in ('owners', 'paused'):
