@@ -17,7 +17,8 @@ file or figure), so one run reports everything that is wrong at once.
 The sides: nova's API and placement; the fake z/VM's directory, disk pools,
 NICs and vswitch grants; the Cloud Connector's own guest and image records;
 nova-compute's files (instances_path, image_tmp_path); the test process's
-threads and file descriptors.
+threads and file descriptors. FCP volumes have a module of their own
+(``volume_checks``).
 """
 
 import collections
@@ -33,6 +34,7 @@ from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 from nova_zvm.tests.functional import ssi_base
+from nova_zvm.tests.soak import volume_checks
 from nova_zvm.virt import snapshot as zvm_snapshot
 
 CONF = base.CONF
@@ -338,54 +340,8 @@ class Invariants(object):
             problems += self._connector_images(host, member,
                                                captures_ok=True)
         problems += self._local_files(on_host)
-        problems += self._volumes(on_host, state)
-        return problems
-
-    def _volumes(self, on_host, state):
-        """FCPs, DEDICATE lines and LUN mappings are attached volumes'.
-
-        A guest has DEDICATE lines (one FCP per path) while its server has
-        volumes attached, and none without; an FCP attached to a running
-        guest at a member, or reserved or connected in that member's
-        connector, belongs to a server on that member's host with volumes;
-        the array maps a LUN only to the initiator WWPNs of the connector
-        its attached volume's attachment was made with (the Cinder
-        fixture's ``stray_mappings``).
-        """
-        problems = []
-        volumes = {u: [v['volumeId'] for v in
-                       self.test.api.get_server_volumes(s['id'])]
-                   for u, s in on_host.items()}
-        for userid in sorted(state['guests']):
-            server = on_host.get(userid)
-            if server is None or server['status'] == 'ERROR':
-                continue
-            dedicated = self.lab.zvm.volumes(userid).get('dedicate') or []
-            if bool(dedicated) != bool(volumes.get(userid)):
-                problems.append('%s: guest %s has DEDICATE %s, volumes %s' % (
-                    server['name'], userid, dedicated,
-                    volumes.get(userid)))
-        for host, member in sorted(ssi_base.MEMBERS.items()):
-            here = {u for u, s in on_host.items()
-                    if s['OS-EXT-SRV-ATTR:host'] == host and volumes.get(u)}
-            for rdev, device in sorted(self.lab.zvm.fcps(member).items()):
-                owner = device.get('owner')
-                if owner and owner not in here:
-                    problems.append('FCP %s at %s attached to %s, which has '
-                                    'no volume there' % (rdev, member, owner))
-                usage = self.connectors[member].get_fcp_usage(rdev.lower())
-                userid, reserved, connections = (usage or [None, 0, 0])[:3]
-                if (reserved or connections) and (
-                        (userid or '').upper() not in here):
-                    problems.append(
-                        'FCP %s in the connector of %s: user %s, reserved '
-                        '%s, connections %s; no volume of a server there' % (
-                            rdev, member, userid, reserved, connections))
-        attached = {v for vols in volumes.values() for v in vols}
-        for initiator, key in self.test.cinder.stray_mappings(attached):
-            problems.append('the array maps %s to %s, which no attachment '
-                            'of a volume attached to a server accounts for'
-                            % (key, initiator))
+        problems += volume_checks.unaccounted(
+            self.test, self.lab, self.connectors, on_host, state)
         return problems
 
     def _accepted_grant(self, member, userid):
