@@ -43,9 +43,9 @@ def parse_args(argv):
     parser.add_argument('--slots', type=int, default=6,
                         help='how many servers the soak keeps (default 6)')
     parser.add_argument('--volumes', action='store_true',
-                        help='also attach and detach FCP volumes (off by '
-                             'default until the leaks it finds are fixed; '
-                             'see the reliability page)')
+                        help='also attach and detach FCP volumes (not in '
+                             'the default mix yet; see the reliability '
+                             'page)')
     parser.add_argument('--moves', action='store_true',
                         help='also live- and cold-migrate and resize '
                              'servers between the SSI members (off by '
