@@ -28,6 +28,16 @@ from nova.tests import fixtures as nova_fixtures
 TARGETS = ('500507680b21ac41', '500507680b22ac41')
 
 
+def _hex(text):
+    """A WWPN or LUN in one notation: lower case, no ``0x``, 16 digits.
+
+    The array writes LUNs as bare hex digits, Cinder's side as
+    ``0x``-prefixed ones (``_lun``).
+    """
+    text = str(text).strip().lower()
+    return (text[2:] if text.startswith('0x') else text).rjust(16, '0')
+
+
 class ZVMCinderFixture(nova_fixtures.CinderFixture):
 
     def __init__(self, test, lab_zvm, targets=TARGETS):
@@ -113,6 +123,37 @@ class ZVMCinderFixture(nova_fixtures.CinderFixture):
                 volume_id]:
             self.volumes[volume_id].update(status='available',
                                            attach_status='detached')
+
+    def stray_mappings(self, attached=None):
+        """The array's host mappings that no volume attachment accounts for.
+
+        A connected attachment (one with a host connector) of a volume in
+        ``attached`` (volume ids; None: every volume) accounts for the
+        volume's LUN on each target port to each of its connector's
+        initiator WWPNs, as a Cinder FC driver maps it. Anything else the
+        array maps, of this fixture's LUNs or not, is stray.
+
+        :returns: ``[(initiator, 'target/lun')]`` in the array's notation
+        """
+        accounted = set()
+        for volume_id, attachments in self.volume_to_attachment.items():
+            if volume_id not in self.luns or (
+                    attached is not None and volume_id not in attached):
+                continue
+            lun = _hex(self._lun(self.luns[volume_id]))
+            for attachment in attachments.values():
+                connector = attachment.get('connector') or {}
+                for wwpn in connector.get('wwpns') or []:
+                    accounted.update((_hex(wwpn), _hex(target), lun)
+                                     for target in self.targets)
+        stray = []
+        for initiator, mapped in sorted(
+                self.lab_zvm.storage()['mappings'].items()):
+            for key in mapped:
+                target, _sep, lun = key.rpartition('/')
+                if (_hex(initiator), _hex(target), _hex(lun)) not in accounted:
+                    stray.append((initiator, key))
+        return stray
 
     def lun_state(self, volume_id):
         """The array's record of the volume's LUN on each target port."""

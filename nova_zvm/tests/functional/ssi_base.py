@@ -21,7 +21,8 @@ view of the options that differ per host:
 * ``[zvm] cloud_connector_url``, ``token_file``, ``ca_file``: the member's
   connector (read by ``init_host``, also after a compute restart);
 * ``instances_path``: ownership and pause records, config drives and image
-  files are per host, as on separate machines.
+  files are per host, as on separate machines;
+* ``host`` where nova's volume detach reads it (``_as_driver_host``).
 
 It does so by giving the ``nova_zvm.virt`` modules a CONF that answers from
 the calling driver's host (found when the driver is created: nova's
@@ -38,6 +39,7 @@ import threading
 import uuid
 
 import fixtures
+from nova.virt import block_device
 from nova.virt import node
 
 from nova_zvm import client as zvm_client
@@ -85,6 +87,20 @@ class _HostConfView(object):
         return values[name]
 
 
+class _HostNameView(object):
+    """nova's CONF with ``host`` answered from the calling compute's."""
+
+    def __init__(self, conf, local):
+        self._conf = conf
+        self._local = local
+
+    def __getattr__(self, name):
+        host = getattr(self._local, 'host', None)
+        if name == 'host' and host:
+            return host
+        return getattr(self._conf, name)
+
+
 class PerComputeConf(fixtures.Fixture):
     """Per-compute-host option values for ZVMDriver in one process.
 
@@ -118,6 +134,16 @@ class PerComputeConf(fixtures.Fixture):
             self.useFixture(fixtures.MonkeyPatch(
                 '%s.%s.%s' % (cls.__module__, cls.__name__, name),
                 self._on_host(getattr(cls, name))))
+        # nova's volume detach calls the driver only when CONF.host is the
+        # instance's host (DriverVolumeBlockDevice._do_detach); one process
+        # has one CONF.host, the last compute started's.
+        real_detach = block_device.DriverVolumeBlockDevice._do_detach
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.CONF',
+            _HostNameView(block_device.CONF, self._local)))
+        self.useFixture(fixtures.MonkeyPatch(
+            'nova.virt.block_device.DriverVolumeBlockDevice._do_detach',
+            self._as_driver_host(real_detach)))
         # nova keeps one node identity per process (a file in state_path):
         # each compute host gets its own.
         real_uuid = node.get_local_node_uuid
@@ -129,6 +155,26 @@ class PerComputeConf(fixtures.Fixture):
         host = getattr(self._local, 'host', None)
         return host and str(uuid.uuid5(uuid.NAMESPACE_DNS,
                                        'nova-zvm-test.' + host))
+
+    def _as_driver_host(self, do_detach):
+        """``_do_detach`` run as the host of the driver nova hands it.
+
+        The compute whose manager detaches is the one whose driver it
+        passes; in production that compute's own CONF.host answers.
+        """
+        local = self._local
+
+        @functools.wraps(do_detach)
+        def wrapper(bdm, context, instance, volume_api, virt_driver,
+                    *args, **kwargs):
+            outer = getattr(local, 'host', None)
+            local.host = getattr(virt_driver, '_test_compute_host', outer)
+            try:
+                return do_detach(bdm, context, instance, volume_api,
+                                 virt_driver, *args, **kwargs)
+            finally:
+                local.host = outer
+        return wrapper
 
     def _on_host(self, func):
         local = self._local

@@ -209,6 +209,34 @@ class MoveWithVolumesTest(MoveWithVolumesBase):
         self.delete_server(server)
 
 
+class DetachOnEitherMemberTest(MoveWithVolumesBase):
+
+    def test_detach_at_the_first_member_frees_the_guests_fcps(self):
+        # compute1 is not the compute started last, whose host is the
+        # process's CONF.host: nova's detach must still reach its driver
+        # (ssi_base.PerComputeConf), as in a process of its own.
+        server, volume_id = self.boot_with_volume(ssi_base.HOST1)
+        userid = base.userid_of(server)
+        fcps = sorted(r for _v, r in self.volume_state(server)['dedicate'])
+        self.assertEqual(2, len(fcps))
+
+        self.api.delete_server_volume(server['id'], volume_id)
+        self.wait_event(server, 'detach_volume', 'Success')
+        self._wait_for_volume_detach(server['id'], volume_id)
+
+        state = self.volume_state(server)
+        self.assertEqual(([], {}, {}), (state['dedicate'], state['attached'],
+                                        state['scsi_disks']))
+        # Neither reserved nor connected in the member's connector.
+        client = self.member_client(ssi_base.M1)
+        self.assertEqual(
+            {f: (0, 0) for f in fcps},
+            {f: tuple((client.get_fcp_usage(f.lower()) or
+                       [userid, 0, 0])[1:3]) for f in fcps})
+        self.assertEqual([], self.cinder.stray_mappings())
+        self.delete_server(server)
+
+
 class EvacuateWithVolumesTest(MoveWithVolumesBase):
     """Its own lab: the member's nova-compute is stopped for good."""
 

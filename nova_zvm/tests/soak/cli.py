@@ -42,10 +42,10 @@ def parse_args(argv):
                              '$NOVA_ZVM_SOAK_SEED, else random; printed)')
     parser.add_argument('--slots', type=int, default=6,
                         help='how many servers the soak keeps (default 6)')
-    parser.add_argument('--volumes', action='store_true',
-                        help='also attach and detach FCP volumes (off by '
-                             'default until the leaks it finds are fixed; '
-                             'see the reliability page)')
+    parser.add_argument('--no-volumes', dest='volumes',
+                        action='store_false',
+                        help='leave out the FCP volume attaches and '
+                             'detaches (in the mix by default)')
     parser.add_argument('--no-moves', dest='moves', action='store_false',
                         help='leave out the live and cold migrations and '
                              'the resizes between the SSI members (in the '
@@ -78,7 +78,7 @@ def main(argv=None):
         args.minutes * 60 + runner.WAIT_TIMEOUT * 3 + 300))
     print('soak: seed %d, %g minutes, %s operations, %d slots%s%s' % (
         seed, args.minutes, args.operations or 'unlimited', args.slots,
-        ', volumes' if args.volumes else '',
+        '' if args.volumes else ', no volumes',
         '' if args.moves else ', no moves'),
         flush=True)
     started = time.monotonic()

@@ -17,7 +17,8 @@ file or figure), so one run reports everything that is wrong at once.
 The sides: nova's API and placement; the fake z/VM's directory, disk pools,
 NICs and vswitch grants; the Cloud Connector's own guest and image records;
 nova-compute's files (instances_path, image_tmp_path); the test process's
-threads and file descriptors.
+threads and file descriptors. FCP volumes have a module of their own
+(``volume_checks``).
 """
 
 import collections
@@ -33,6 +34,7 @@ from nova_zvm import exception as zvm_exception
 from nova_zvm.tests.functional import base
 from nova_zvm.tests.functional import fixtures as zvm_fixtures
 from nova_zvm.tests.functional import ssi_base
+from nova_zvm.tests.soak import volume_checks
 from nova_zvm.virt import snapshot as zvm_snapshot
 
 CONF = base.CONF
@@ -364,56 +366,8 @@ class Invariants(object):
             problems += self._connector_images(host, member,
                                                captures_ok=True)
         problems += self._local_files(on_host)
-        problems += self._volumes(on_host, state)
-        return problems
-
-    def _volumes(self, on_host, state):
-        """FCPs, DEDICATE lines and LUN mappings are attached volumes'.
-
-        A guest has DEDICATE lines (one FCP per path) while its server has
-        volumes attached, and none without; an FCP attached to a running
-        guest at a member, or reserved or connected in that member's
-        connector, belongs to a server on that member's host with volumes;
-        the array maps only LUNs of attached volumes.
-        """
-        problems = []
-        volumes = {u: [v['volumeId'] for v in
-                       self.test.api.get_server_volumes(s['id'])]
-                   for u, s in on_host.items()}
-        for userid in sorted(state['guests']):
-            server = on_host.get(userid)
-            if server is None or server['status'] == 'ERROR':
-                continue
-            dedicated = self.lab.zvm.volumes(userid).get('dedicate') or []
-            if bool(dedicated) != bool(volumes.get(userid)):
-                problems.append('%s: guest %s has DEDICATE %s, volumes %s' % (
-                    server['name'], userid, dedicated,
-                    volumes.get(userid)))
-        for host, member in sorted(ssi_base.MEMBERS.items()):
-            here = {u for u, s in on_host.items()
-                    if s['OS-EXT-SRV-ATTR:host'] == host and volumes.get(u)}
-            for rdev, device in sorted(self.lab.zvm.fcps(member).items()):
-                owner = device.get('owner')
-                if owner and owner not in here:
-                    problems.append('FCP %s at %s attached to %s, which has '
-                                    'no volume there' % (rdev, member, owner))
-                usage = self.connectors[member].get_fcp_usage(rdev.lower())
-                userid, reserved, connections = (usage or [None, 0, 0])[:3]
-                if (reserved or connections) and (
-                        (userid or '').upper() not in here):
-                    problems.append(
-                        'FCP %s in the connector of %s: user %s, reserved '
-                        '%s, connections %s; no volume of a server there' % (
-                            rdev, member, userid, reserved, connections))
-        luns = {self.test.cinder._lun(self.test.cinder.luns[v]).lower()
-                for vols in volumes.values() for v in vols
-                if v in self.test.cinder.luns}
-        for initiator, mapped in sorted(
-                self.lab.zvm.storage()['mappings'].items()):
-            for key in mapped:
-                if key.rsplit('/', 1)[-1].lower() not in luns:
-                    problems.append('the array maps %s to %s, no attached '
-                                    'volume' % (key, initiator))
+        problems += volume_checks.unaccounted(
+            self.test, self.lab, self.connectors, on_host, state)
         return problems
 
     def _accepted_grant(self, member, userid):
@@ -611,7 +565,9 @@ class Invariants(object):
                 if left:
                     problems.append('grants left on %s at %s: %s' % (
                         vsw, member, left))
-        problems += self.nothing_unaccounted([], state, members)
+        # The same messages as with servers: say which check found them.
+        problems += ['after every server was deleted: ' + p
+                     for p in self.nothing_unaccounted([], state, members)]
         for host, member in sorted(ssi_base.MEMBERS.items()):
             problems += self._connector_images(host, member)
             for kind in ('owners', 'paused'):

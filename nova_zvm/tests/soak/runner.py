@@ -71,7 +71,7 @@ last_report = {}
 
 
 class Parameters(object):
-    def __init__(self, seed, minutes, operations, slots, volumes=False,
+    def __init__(self, seed, minutes, operations, slots, volumes=True,
                  moves=True):
         self.seed = seed
         self.minutes = minutes
@@ -89,13 +89,13 @@ class Parameters(object):
                    minutes=float(os.environ.get(ENV_MINUTES, 2)),
                    operations=int(os.environ.get(ENV_OPERATIONS, 0)),
                    slots=int(os.environ.get(ENV_SLOTS, 6)),
-                   volumes=os.environ.get(ENV_VOLUMES) == '1',
+                   volumes=os.environ.get(ENV_VOLUMES, '1') == '1',
                    moves=os.environ.get(ENV_MOVES, '1') == '1')
 
     def __str__(self):
         return '--seed %d --minutes %g --operations %d --slots %d%s%s' % (
             self.seed, self.minutes, self.operations, self.slots,
-            ' --volumes' if self.volumes else '',
+            '' if self.volumes else ' --no-volumes',
             '' if self.moves else ' --no-moves')
 
 

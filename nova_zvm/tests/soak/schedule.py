@@ -35,9 +35,7 @@ OPERATIONS = collections.OrderedDict([
     # (a running server's attach is refused by design: it is stopped).
     ('interface', 2),
 ])
-# Attach a new FCP volume (running or stopped server), or detach one: only
-# with ``--volumes`` (Schedule(volumes=True)) until the leaks it finds are
-# fixed (doc/source/reliability.rst).
+# Attach a new FCP volume (running or stopped server), or detach one.
 VOLUME_OPERATIONS = collections.OrderedDict([('volume', 2)])
 MOVE_OPERATIONS = collections.OrderedDict([
     # Between the SSI members: live (an ACTIVE server, soft variant) or
@@ -94,7 +92,7 @@ class Schedule(object):
     :param moves: whether migrations and resizes are in the mix
     """
 
-    def __init__(self, seed, slots, fault_rate=0.2, volumes=False,
+    def __init__(self, seed, slots, fault_rate=0.2, volumes=True,
                  moves=True):
         self.seed = seed
         self.slots = slots
