@@ -31,6 +31,7 @@ for everything else. nova's node identity (one ``compute_id`` file per
 process) is given per host as well, so the two compute nodes stay apart.
 """
 
+import contextlib
 import functools
 import inspect
 import os
@@ -162,40 +163,40 @@ class PerComputeConf(fixtures.Fixture):
         The compute whose manager detaches is the one whose driver it
         passes; in production that compute's own CONF.host answers.
         """
-        local = self._local
-
         @functools.wraps(do_detach)
         def wrapper(bdm, context, instance, volume_api, virt_driver,
                     *args, **kwargs):
-            outer = getattr(local, 'host', None)
-            local.host = getattr(virt_driver, '_test_compute_host', outer)
-            try:
+            host = getattr(virt_driver, '_test_compute_host',
+                           getattr(self._local, 'host', None))
+            with self._as_host(host):
                 return do_detach(bdm, context, instance, volume_api,
                                  virt_driver, *args, **kwargs)
-            finally:
-                local.host = outer
         return wrapper
 
-    def _on_host(self, func):
-        local = self._local
+    @contextlib.contextmanager
+    def _as_host(self, host):
+        """The block runs as compute ``host``: the views answer for it."""
+        outer = getattr(self._local, 'host', None)
+        self._local.host = host
+        try:
+            yield
+        finally:
+            self._local.host = outer
 
+    def _on_host(self, func):
         @functools.wraps(func)
         def wrapper(driver, *args, **kwargs):
             if func.__name__ == '__init__':
                 # Nova's start_service sets CONF.host before it builds the
                 # manager and its driver.
                 driver._test_compute_host = CONF.host
-            outer = getattr(local, 'host', None)
-            local.host = getattr(driver, '_test_compute_host', None)
-            try:
+            with self._as_host(getattr(driver, '_test_compute_host', None)):
                 result = func(driver, *args, **kwargs)
                 if func.__name__ == 'get_available_resource':
                     # nova's resource tracker reads the node identity
                     # outside the driver: hand it this host's.
                     result = dict(result, uuid=self._node_uuid())
                 return result
-            finally:
-                local.host = outer
         return wrapper
 
 
